@@ -1,0 +1,1 @@
+//! `serve`: one cancellation token, tracked tasks, ordered shutdown.

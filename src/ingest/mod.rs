@@ -1,0 +1,4 @@
+//! Ingest: who is due (`scheduler`), one fetch (`fetch`), and the polling
+//! pass that ties fetch → normalize → store together (`poll`).
+
+pub mod fetch;

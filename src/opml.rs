@@ -1,0 +1,1 @@
+//! OPML import (to `[[sources]]` TOML) and export.
