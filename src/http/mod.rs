@@ -1,2 +1,37 @@
-//! The HTTP surface. `router(state)` apart from `serve`; errors are turned
-//! into statuses here and nowhere else.
+//! The HTTP surface. `router(state)` apart from `serve`, so tests can drive
+//! the real routes; errors are turned into statuses here and nowhere else.
+
+use std::sync::Arc;
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::IntoResponse;
+use axum::routing::get;
+use axum::Router;
+
+use crate::config::Config;
+use crate::store::Store;
+
+/// What every handler may read.
+#[derive(Clone)]
+pub struct AppState {
+    pub config: Arc<Config>,
+    pub store: Store,
+}
+
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route("/healthz", get(healthz))
+        .with_state(state)
+}
+
+/// Liveness: the process answers and its database does too.
+async fn healthz(State(state): State<AppState>) -> impl IntoResponse {
+    match state.store.ping().await {
+        Ok(()) => (StatusCode::OK, "ok\n"),
+        Err(e) => {
+            tracing::error!(error = %e, "health check: database unreachable");
+            (StatusCode::SERVICE_UNAVAILABLE, "database unreachable\n")
+        }
+    }
+}

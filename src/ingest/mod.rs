@@ -2,3 +2,6 @@
 //! pass that ties fetch → normalize → store together (`poll`).
 
 pub mod fetch;
+pub mod guard;
+pub mod poll;
+pub mod schedule;

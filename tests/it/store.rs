@@ -1,1 +1,144 @@
-//! store tests.
+//! The store story, told once and run on both backends: SQLite always,
+//! PostgreSQL when `WIREBRIDGE_TEST_POSTGRES_URL` is set.
+
+use chrono::{Duration, Utc};
+use wirebridge::store::Store;
+
+use crate::support::{drop_postgres, lang, postgres_url, sample_entry, source_id, sqlite_url};
+
+async fn store_story(url: &str) {
+    let store = Store::open(url).await.expect("open");
+    let now = Utc::now();
+    let wire_fr = source_id("wire-fr");
+    let feed = "https://wire.example.org/fr/feed".to_string();
+    store
+        .sync_sources(&[(wire_fr.clone(), feed.clone(), now)], now)
+        .await
+        .expect("sync");
+
+    // Validators are kept verbatim, weak tags and quotes included, across
+    // a reopen.
+    let mut state = store.source_state(&wire_fr).await.expect("state");
+    state.etag = Some("W/\"a1-b2\"".into());
+    state.last_modified = Some("Tue, 01 Dec 2026 04:00:00 GMT".into());
+    state.consecutive_failures = 3;
+    state.last_error = Some("HTTP status 502".into());
+    state.next_poll_at = now + Duration::minutes(17);
+    store.save_source_state(&state).await.expect("save");
+    store.close().await;
+
+    let store = Store::open(url).await.expect("reopen migrates again harmlessly");
+    store
+        .sync_sources(&[(wire_fr.clone(), feed.clone(), now)], now)
+        .await
+        .expect("sync again");
+    let kept = store.source_state(&wire_fr).await.expect("state");
+    assert_eq!(kept.etag.as_deref(), Some("W/\"a1-b2\""));
+    assert_eq!(kept.last_modified.as_deref(), Some("Tue, 01 Dec 2026 04:00:00 GMT"));
+    assert_eq!(kept.consecutive_failures, 3);
+    assert_eq!(
+        kept.next_poll_at.timestamp_millis(),
+        state.next_poll_at.timestamp_millis(),
+        "a restart must not make the source due at once"
+    );
+
+    // Entries: stored once, round-tripped whole, pt-BR intact.
+    let a = sample_entry("wire-fr", 1, "pt-BR");
+    let b = sample_entry("wire-fr", 2, "fr");
+    let first = store
+        .upsert_entries(&[a.clone(), b.clone(), a.clone()], now)
+        .await
+        .expect("upsert");
+    assert_eq!((first.new, first.updated, first.unchanged), (2, 0, 0));
+    let again = store
+        .upsert_entries(&[a.clone(), b.clone()], now)
+        .await
+        .expect("upsert again");
+    assert_eq!((again.new, again.updated, again.unchanged), (0, 0, 2));
+
+    let stored = store.entry_by_key(&wire_fr, &a.key).await.expect("entry");
+    assert_eq!(stored.entry, a);
+    assert_eq!(stored.entry.language, lang("pt-BR"));
+    assert_eq!(stored.revision, 1);
+
+    // An edit (same key, new title) updates the entry and counts a revision.
+    let mut edited = a.clone();
+    edited.title = "Story number 1, corrected".into();
+    let later = now + Duration::minutes(5);
+    let edit = store
+        .upsert_entries(&[edited.clone()], later)
+        .await
+        .expect("edit");
+    assert_eq!((edit.new, edit.updated), (0, 1));
+    let stored = store.entry_by_key(&wire_fr, &a.key).await.expect("entry");
+    assert_eq!(stored.entry.title, "Story number 1, corrected");
+    assert_eq!(stored.revision, 2);
+    assert_eq!(stored.changed_at.timestamp_millis(), later.timestamp_millis());
+    assert_eq!(store.entry_count().await.expect("count"), 2);
+    assert_eq!(
+        store.entry_counts().await.expect("counts"),
+        vec![(wire_fr.clone(), 2)]
+    );
+
+    // Entries stay when they fall out of the feed window: storing a batch
+    // without them removes nothing.
+    store
+        .upsert_entries(&[sample_entry("wire-fr", 3, "fr")], later)
+        .await
+        .expect("upsert");
+    assert_eq!(store.entries_of_source(&wire_fr, 10).await.expect("list").len(), 3);
+
+    // The operator points the source elsewhere: validators are forgotten.
+    let moved = "https://wire.example.org/fr/feed.atom".to_string();
+    store
+        .sync_sources(&[(wire_fr.clone(), moved.clone(), now)], later)
+        .await
+        .expect("sync moved");
+    let fresh = store.source_state(&wire_fr).await.expect("state");
+    assert_eq!(fresh.url, moved);
+    assert_eq!(fresh.etag, None);
+    store.close().await;
+}
+
+#[tokio::test]
+async fn the_store_story_holds_on_sqlite() {
+    let (_dir, url) = sqlite_url();
+    store_story(&url).await;
+}
+
+#[tokio::test]
+async fn the_store_story_holds_on_postgres() {
+    let Some(url) = postgres_url("the_store_story_holds_on_postgres").await else {
+        return;
+    };
+    store_story(&url).await;
+    drop_postgres(&url).await;
+}
+
+#[tokio::test]
+async fn sqlite_creates_its_file_and_folder_and_runs_in_wal_mode() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("nested/deeper/wb.sqlite");
+    let store = Store::open(&format!("sqlite://{}", path.display()))
+        .await
+        .expect("open");
+    store.close().await;
+    assert!(path.exists());
+    let mut conn = <sqlx::SqliteConnection as sqlx::Connection>::connect(&format!(
+        "sqlite://{}",
+        path.display()
+    ))
+    .await
+    .expect("connect");
+    let mode: String = sqlx::query_scalar("PRAGMA journal_mode")
+        .fetch_one(&mut conn)
+        .await
+        .expect("pragma");
+    assert_eq!(mode.to_lowercase(), "wal");
+}
+
+#[tokio::test]
+async fn an_unknown_database_scheme_is_a_clear_error() {
+    let err = Store::open("mysql://localhost/wire").await.expect_err("refused");
+    assert!(err.to_string().contains("sqlite://"), "{err}");
+}

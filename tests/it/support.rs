@@ -1,1 +1,256 @@
-//! Shared test helpers.
+//! Shared test helpers: fresh databases (SQLite in a temp dir, PostgreSQL
+//! when `WIREBRIDGE_TEST_POSTGRES_URL` is set), configs, sample entries and
+//! a tiny loopback feed server whose responses a test can change.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::path::Path;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
+use axum::response::Response;
+use chrono::{TimeZone, Utc};
+use sqlx::Connection;
+use wirebridge::config::Config;
+use wirebridge::domain::{
+    Entry, EntryKey, EntryLink, Image, Lang, LangOrigin, LinkRel, Person, SourceId,
+};
+
+/// A fresh SQLite database file in its own temp dir (kept alive by the
+/// returned guard).
+pub fn sqlite_url() -> (tempfile::TempDir, String) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let url = format!("sqlite://{}", dir.path().join("wb.sqlite").display());
+    (dir, url)
+}
+
+/// A fresh PostgreSQL database, or `None` (and a line saying so) when
+/// `WIREBRIDGE_TEST_POSTGRES_URL` is not set.
+pub async fn postgres_url(test: &str) -> Option<String> {
+    let Ok(base) = std::env::var("WIREBRIDGE_TEST_POSTGRES_URL") else {
+        eprintln!("{test}: skipped PostgreSQL (WIREBRIDGE_TEST_POSTGRES_URL is not set)");
+        return None;
+    };
+    let name = format!("wb_test_{}", hex::encode(rand::random::<[u8; 6]>()));
+    let mut conn = sqlx::PgConnection::connect(&base)
+        .await
+        .expect("connect to WIREBRIDGE_TEST_POSTGRES_URL");
+    sqlx::query(&format!("CREATE DATABASE {name}"))
+        .execute(&mut conn)
+        .await
+        .expect("create test database");
+    conn.close().await.ok();
+    let mut url = url::Url::parse(&base).expect("postgres url");
+    url.set_path(&name);
+    Some(url.to_string())
+}
+
+/// Drops a database made by `postgres_url` (best effort).
+pub async fn drop_postgres(url: &str) {
+    let Ok(base) = std::env::var("WIREBRIDGE_TEST_POSTGRES_URL") else {
+        return;
+    };
+    let Some(name) = url.rsplit('/').next().filter(|n| n.starts_with("wb_test_")) else {
+        return;
+    };
+    if let Ok(mut conn) = sqlx::PgConnection::connect(&base).await {
+        let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+            .execute(&mut conn)
+            .await;
+    }
+}
+
+/// One `[[sources]]` table for `config`.
+pub struct Src<'a> {
+    pub id: &'a str,
+    pub url: &'a str,
+    pub language: &'a str,
+    pub role: &'a str,
+}
+
+pub fn config_toml(db_url: &str, sources: &[Src<'_>]) -> String {
+    let mut toml = format!(
+        r#"
+[server]
+bind = "127.0.0.1:0"
+public_url = "https://wire.example.org"
+
+[database]
+url = "{db_url}"
+
+[publisher]
+name = "The Wire"
+languages = ["en", "pt-BR", "de", "fr", "ar"]
+
+[fetch]
+allow_private_addresses = true
+timeout = "5s"
+connect_timeout = "2s"
+"#
+    );
+    for s in sources {
+        toml.push_str(&format!(
+            "\n[[sources]]\nid = \"{}\"\nname = \"{}\"\nrole = \"{}\"\nurl = \"{}\"\nlanguage = \"{}\"\npoll_every = \"10m\"\n",
+            s.id, s.id, s.role, s.url, s.language
+        ));
+    }
+    toml
+}
+
+pub fn config(db_url: &str, sources: &[Src<'_>]) -> Config {
+    Config::parse(Path::new("test.toml"), &config_toml(db_url, sources)).expect("test config")
+}
+
+pub fn lang(tag: &str) -> Lang {
+    Lang::parse(tag).expect("lang")
+}
+
+pub fn source_id(id: &str) -> SourceId {
+    SourceId::parse(id).expect("source id")
+}
+
+/// A fully populated entry, as normalize would produce it.
+pub fn sample_entry(source: &str, n: u32, language: &str) -> Entry {
+    Entry {
+        source: source_id(source),
+        key: EntryKey::from_guid(&format!("urn:test:{source}:{n}")),
+        guid: Some(format!("urn:test:{source}:{n}")),
+        url: Some(format!("https://wire.example.org/{language}/story-{n}")),
+        language: lang(language),
+        language_origin: LangOrigin::Entry,
+        title: format!("Story number {n}"),
+        summary: Some("<p>A short teaser.</p>".into()),
+        content: Some(format!("<p>Body of story {n}.</p>")),
+        authors: vec![Person {
+            name: "Ana Example".into(),
+            url: None,
+        }],
+        translators: vec![Person {
+            name: "Bruno Tradutor".into(),
+            url: Some("https://wire.example.org/people/bruno".into()),
+        }],
+        categories: vec!["Climate".into(), "Labour".into()],
+        image: Some(Image {
+            url: format!("https://wire.example.org/img/{n}.jpg"),
+            alt: Some("A harbour at dawn".into()),
+            mime: Some("image/jpeg".into()),
+        }),
+        published: Utc.timestamp_opt(1_780_000_000 + i64::from(n) * 60, 0).single(),
+        updated: None,
+        links: vec![EntryLink {
+            rel: LinkRel::Alternate,
+            href: format!("https://wire.example.org/en/story-{n}"),
+            hreflang: Some(lang("en")),
+            title: None,
+        }],
+    }
+}
+
+/// What the feed server answers on one path.
+#[derive(Clone)]
+pub struct Reply {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
+impl Reply {
+    pub fn ok(content_type: &str, body: impl Into<Vec<u8>>) -> Reply {
+        Reply {
+            status: 200,
+            headers: vec![("content-type".into(), content_type.into())],
+            body: body.into(),
+        }
+    }
+    pub fn status(status: u16) -> Reply {
+        Reply {
+            status,
+            headers: Vec::new(),
+            body: Vec::new(),
+        }
+    }
+    pub fn header(mut self, name: &str, value: &str) -> Reply {
+        self.headers.push((name.into(), value.into()));
+        self
+    }
+}
+
+/// A request the server saw.
+#[derive(Clone, Debug)]
+pub struct Seen {
+    pub path: String,
+    pub headers: HeaderMap,
+}
+
+#[derive(Clone, Default)]
+pub struct FeedServer {
+    replies: Arc<Mutex<HashMap<String, Reply>>>,
+    seen: Arc<Mutex<Vec<Seen>>>,
+    hits: Arc<AtomicUsize>,
+    pub addr: Option<SocketAddr>,
+}
+
+impl FeedServer {
+    /// Starts serving on 127.0.0.1, port 0. Unknown paths answer 404.
+    pub async fn start() -> FeedServer {
+        let mut server = FeedServer::default();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        server.addr = Some(listener.local_addr().expect("addr"));
+        let app = axum::Router::new()
+            .fallback(answer)
+            .with_state(server.clone());
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        server
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{}", self.addr.expect("started"), path)
+    }
+
+    pub fn set(&self, path: &str, reply: Reply) {
+        self.replies
+            .lock()
+            .expect("lock")
+            .insert(path.to_string(), reply);
+    }
+
+    pub fn hits(&self) -> usize {
+        self.hits.load(Ordering::SeqCst)
+    }
+
+    pub fn seen(&self) -> Vec<Seen> {
+        self.seen.lock().expect("lock").clone()
+    }
+}
+
+async fn answer(State(server): State<FeedServer>, req: Request) -> Response {
+    server.hits.fetch_add(1, Ordering::SeqCst);
+    let path = req.uri().path().to_string();
+    server.seen.lock().expect("lock").push(Seen {
+        path: path.clone(),
+        headers: req.headers().clone(),
+    });
+    let reply = server.replies.lock().expect("lock").get(&path).cloned();
+    let Some(reply) = reply else {
+        return Response::builder()
+            .status(StatusCode::NOT_FOUND)
+            .body(Body::from("no such feed"))
+            .expect("response");
+    };
+    let mut resp = Response::builder()
+        .status(reply.status)
+        .body(Body::from(reply.body))
+        .expect("response");
+    for (name, value) in reply.headers {
+        resp.headers_mut().append(
+            HeaderName::try_from(name).expect("header name"),
+            HeaderValue::try_from(value).expect("header value"),
+        );
+    }
+    resp
+}

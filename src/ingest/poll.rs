@@ -1,0 +1,396 @@
+//! The polling pass: fetch → normalize → store for each due source, under a
+//! global and a per-host concurrency limit, with every decision about the
+//! next poll made in `schedule`.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use chrono::{DateTime, Utc};
+use futures::stream::{FuturesUnordered, StreamExt};
+use rand::rngs::StdRng;
+use rand::SeedableRng;
+use sha2::{Digest, Sha256};
+use tokio::sync::Semaphore;
+use tokio::task::JoinSet;
+use tokio_util::sync::CancellationToken;
+use url::Url;
+
+use super::fetch::{FetchOutcome, FetchSettings, Fetched, Fetcher, Validators};
+use super::schedule;
+use crate::config::{Config, SourceConfig};
+use crate::domain::SourceId;
+use crate::normalize::{self, FeedContext};
+use crate::store::{SourceState, Store};
+
+/// How one source's poll ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PollOutcome {
+    /// 200 and parsed (entries may or may not be new).
+    Fetched,
+    /// 200 with a body identical to the last one: nothing parsed.
+    Unchanged,
+    /// 304.
+    NotModified,
+    /// 429/503 with Retry-After.
+    RateLimited,
+    /// 410: marked gone, no longer polled.
+    Gone,
+    /// Network, HTTP or parse failure; see `error`.
+    Failed,
+    /// Already gone: not fetched.
+    Skipped,
+}
+
+impl PollOutcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PollOutcome::Fetched => "fetched",
+            PollOutcome::Unchanged => "unchanged",
+            PollOutcome::NotModified => "not modified",
+            PollOutcome::RateLimited => "rate limited",
+            PollOutcome::Gone => "gone",
+            PollOutcome::Failed => "failed",
+            PollOutcome::Skipped => "skipped (gone)",
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct PollReport {
+    pub source: SourceId,
+    pub outcome: PollOutcome,
+    pub new: usize,
+    pub updated: usize,
+    pub error: Option<String>,
+    pub elapsed: Duration,
+}
+
+/// How long in-flight polls may finish after a stop was asked for.
+const DRAIN_BOUND: Duration = Duration::from_secs(10);
+/// The scheduler looks at the store at least this often, so a source made
+/// due by another process or command is not missed for long.
+const MAX_IDLE: Duration = Duration::from_secs(30);
+
+pub struct Poller {
+    config: Arc<Config>,
+    store: Store,
+    fetcher: Fetcher,
+    global: Arc<Semaphore>,
+    per_host: Mutex<HashMap<String, Arc<Semaphore>>>,
+}
+
+impl Poller {
+    pub fn new(config: Arc<Config>, store: Store) -> anyhow::Result<Poller> {
+        let fetcher = Fetcher::new(fetch_settings(&config))?;
+        Ok(Poller {
+            global: Arc::new(Semaphore::new(config.fetch.max_concurrent.max(1))),
+            per_host: Mutex::new(HashMap::new()),
+            config,
+            store,
+            fetcher,
+        })
+    }
+
+    /// Registers the configured sources in the store; a source seen for the
+    /// first time is due within a short, spread-out window.
+    pub async fn sync_sources(&self) -> anyhow::Result<()> {
+        let now = Utc::now();
+        let mut rng = StdRng::from_entropy();
+        let configured: Vec<_> = self
+            .config
+            .sources
+            .iter()
+            .map(|s| {
+                let first = schedule::spread_start(now, s.poll_every, &mut rng);
+                (s.id.clone(), s.url.to_string(), first)
+            })
+            .collect();
+        self.store.sync_sources(&configured, now).await?;
+        Ok(())
+    }
+
+    /// Polls now, concurrently under the limits: one source, or every
+    /// configured one. `on_done` is called as each source finishes.
+    pub async fn poll_now(
+        &self,
+        only: Option<&SourceId>,
+        on_done: &(dyn Fn(&PollReport) + Send + Sync),
+    ) -> anyhow::Result<Vec<PollReport>> {
+        let sources: Vec<&SourceConfig> = match only {
+            Some(id) => vec![self
+                .config
+                .source(id)
+                .ok_or_else(|| anyhow::anyhow!("no source with id `{id}`"))?],
+            None => self.config.sources.iter().collect(),
+        };
+        let mut pending: FuturesUnordered<_> =
+            sources.into_iter().map(|s| self.poll_source(s)).collect();
+        let mut reports = Vec::new();
+        while let Some(report) = pending.next().await {
+            on_done(&report);
+            reports.push(report);
+        }
+        Ok(reports)
+    }
+
+    /// Polls each source when it is due until `cancel` fires. Sources found
+    /// overdue at start (the daemon was down) are spread over a short window
+    /// rather than all fetched in the same second.
+    pub async fn run_until_stopped(
+        self: Arc<Self>,
+        cancel: CancellationToken,
+    ) -> anyhow::Result<()> {
+        self.sync_sources().await?;
+        self.spread_overdue().await?;
+        let mut in_flight: JoinSet<PollReport> = JoinSet::new();
+        let mut busy: HashSet<SourceId> = HashSet::new();
+        loop {
+            let now = Utc::now();
+            let states = self.store.source_states().await?;
+            let mut next_wake = now + chrono::Duration::from_std(MAX_IDLE)?;
+            for state in &states {
+                if state.gone || busy.contains(&state.id) {
+                    continue;
+                }
+                let Some(cfg) = self.config.source(&state.id) else {
+                    continue; // no longer configured: kept, not polled
+                };
+                if state.next_poll_at <= now {
+                    busy.insert(state.id.clone());
+                    let me = Arc::clone(&self);
+                    let cfg = cfg.clone();
+                    in_flight.spawn(async move { me.poll_source(&cfg).await });
+                } else {
+                    next_wake = next_wake.min(state.next_poll_at);
+                }
+            }
+            let sleep = (next_wake - Utc::now()).to_std().unwrap_or_default();
+            tokio::select! {
+                _ = cancel.cancelled() => break,
+                _ = tokio::time::sleep(sleep) => {}
+                Some(done) = in_flight.join_next(), if !in_flight.is_empty() => {
+                    match done {
+                        Ok(report) => { busy.remove(&report.source); }
+                        Err(e) => anyhow::bail!("a poll task died: {e}"),
+                    }
+                }
+            }
+        }
+        let drain = async { while in_flight.join_next().await.is_some() {} };
+        if tokio::time::timeout(DRAIN_BOUND, drain).await.is_err() {
+            tracing::warn!("polls still running after {DRAIN_BOUND:?}; abandoning them");
+            in_flight.abort_all();
+        }
+        Ok(())
+    }
+
+    async fn spread_overdue(&self) -> anyhow::Result<()> {
+        let now = Utc::now();
+        let mut rng = StdRng::from_entropy();
+        for mut state in self.store.source_states().await? {
+            let Some(cfg) = self.config.source(&state.id) else {
+                continue;
+            };
+            if !state.gone && state.next_poll_at < now {
+                state.next_poll_at = schedule::spread_start(now, cfg.poll_every, &mut rng);
+                self.store.save_source_state(&state).await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// One source, start to finish; never fails: every problem ends up in
+    /// the report and in the source's `last_error`.
+    async fn poll_source(&self, cfg: &SourceConfig) -> PollReport {
+        let started = Instant::now();
+        let (outcome, new, updated, error) = match self.poll_inner(cfg).await {
+            Ok(r) => r,
+            Err(e) => (PollOutcome::Failed, 0, 0, Some(format!("{e:#}"))),
+        };
+        let report = PollReport {
+            source: cfg.id.clone(),
+            outcome,
+            new,
+            updated,
+            error,
+            elapsed: started.elapsed(),
+        };
+        tracing::info!(
+            source = %report.source,
+            outcome = report.outcome.as_str(),
+            new = report.new,
+            updated = report.updated,
+            error = report.error.as_deref().unwrap_or(""),
+            ms = report.elapsed.as_millis() as u64,
+            "polled"
+        );
+        report
+    }
+
+    async fn poll_inner(
+        &self,
+        cfg: &SourceConfig,
+    ) -> anyhow::Result<(PollOutcome, usize, usize, Option<String>)> {
+        let mut state = self.store.source_state(&cfg.id).await?;
+        if state.gone {
+            return Ok((PollOutcome::Skipped, 0, 0, None));
+        }
+        let url = Url::parse(state.fetch_url())?;
+        let validators = Validators {
+            etag: state.etag.clone(),
+            last_modified: state.last_modified.clone(),
+        };
+        let outcome = {
+            let _global = self.global.acquire().await?;
+            let host = self.host_limit(&url);
+            let _host = host.acquire().await?;
+            self.fetcher.fetch(&url, &validators).await
+        };
+        let now = Utc::now();
+        state.last_attempt_at = Some(now);
+        let mut rng = StdRng::from_entropy();
+        let result = match outcome {
+            FetchOutcome::NotModified { cache } => {
+                mark_success(&mut state, now);
+                state.next_poll_at = schedule::after_success(now, cfg.poll_every, &cache, &mut rng);
+                (PollOutcome::NotModified, 0, 0, None)
+            }
+            FetchOutcome::Fetched(fetched) => {
+                let next = schedule::after_success(now, cfg.poll_every, &fetched.cache, &mut rng);
+                match self.ingest_body(cfg, &mut state, fetched, now).await {
+                    Ok(r) => {
+                        state.next_poll_at = next;
+                        r
+                    }
+                    Err(message) => self.fail(cfg, &mut state, now, message),
+                }
+            }
+            FetchOutcome::RateLimited { cache, status } => {
+                state.last_error = Some(format!("rate limited (HTTP {status})"));
+                state.next_poll_at =
+                    schedule::after_rate_limit(now, cfg.poll_every, &cache, &mut rng);
+                (PollOutcome::RateLimited, 0, 0, state.last_error.clone())
+            }
+            FetchOutcome::Gone => {
+                state.gone = true;
+                state.last_error = Some("the feed is gone (HTTP 410); no longer polled".into());
+                (PollOutcome::Gone, 0, 0, state.last_error.clone())
+            }
+            FetchOutcome::Failed(e) => self.fail(cfg, &mut state, now, e.to_string()),
+        };
+        self.store.save_source_state(&state).await?;
+        Ok(result)
+    }
+
+    /// A 200: skip identical bodies, parse, store. Validators and a
+    /// permanent redirect are only adopted once the body parsed as a feed,
+    /// so a broken response never poisons the next conditional GET.
+    async fn ingest_body(
+        &self,
+        cfg: &SourceConfig,
+        state: &mut SourceState,
+        fetched: Fetched,
+        now: DateTime<Utc>,
+    ) -> Result<(PollOutcome, usize, usize, Option<String>), String> {
+        let body_hash = hex::encode(Sha256::digest(&fetched.body));
+        if state.body_hash.as_deref() == Some(body_hash.as_str()) {
+            adopt(state, &fetched);
+            mark_success(state, now);
+            return Ok((PollOutcome::Unchanged, 0, 0, None));
+        }
+        let ctx = FeedContext {
+            source: &cfg.id,
+            fallback_language: &cfg.language,
+            base_url: &fetched.final_url,
+        };
+        let body = fetched.body.clone();
+        let parsed = tokio::task::spawn_blocking({
+            let source = cfg.id.clone();
+            let lang = cfg.language.clone();
+            let base = ctx.base_url.clone();
+            move || {
+                normalize::parse_feed(
+                    &body,
+                    &FeedContext {
+                        source: &source,
+                        fallback_language: &lang,
+                        base_url: &base,
+                    },
+                )
+            }
+        })
+        .await
+        .map_err(|e| format!("parser crashed: {e}"))?
+        .map_err(|e| e.to_string())?;
+        let summary = self
+            .store
+            .upsert_entries(&parsed.entries, now)
+            .await
+            .map_err(|e| e.to_string())?;
+        adopt(state, &fetched);
+        state.body_hash = Some(body_hash);
+        if parsed.title.is_some() {
+            state.title = parsed.title;
+        }
+        mark_success(state, now);
+        Ok((PollOutcome::Fetched, summary.new, summary.updated, None))
+    }
+
+    fn fail(
+        &self,
+        cfg: &SourceConfig,
+        state: &mut SourceState,
+        now: DateTime<Utc>,
+        message: String,
+    ) -> (PollOutcome, usize, usize, Option<String>) {
+        state.consecutive_failures += 1;
+        state.last_error = Some(message.clone());
+        let failures = u32::try_from(state.consecutive_failures).unwrap_or(u32::MAX);
+        state.next_poll_at = schedule::after_failure(
+            now,
+            cfg.poll_every,
+            failures,
+            self.config.fetch.max_backoff,
+            &mut rand::thread_rng(),
+        );
+        (PollOutcome::Failed, 0, 0, Some(message))
+    }
+
+    fn host_limit(&self, url: &Url) -> Arc<Semaphore> {
+        let host = url.host_str().unwrap_or("").to_ascii_lowercase();
+        let mut map = self.per_host.lock().unwrap_or_else(|p| p.into_inner());
+        let permits = self.config.fetch.max_per_host.max(1);
+        Arc::clone(
+            map.entry(host)
+                .or_insert_with(|| Arc::new(Semaphore::new(permits))),
+        )
+    }
+}
+
+fn adopt(state: &mut SourceState, fetched: &Fetched) {
+    state.etag = fetched.validators.etag.clone();
+    state.last_modified = fetched.validators.last_modified.clone();
+    if let Some(new_home) = &fetched.moved_permanently_to {
+        tracing::info!(source = %state.id, to = %new_home, "feed moved permanently; following");
+        state.effective_url = Some(new_home.to_string());
+    }
+}
+
+fn mark_success(state: &mut SourceState, now: DateTime<Utc>) {
+    state.consecutive_failures = 0;
+    state.last_error = None;
+    state.last_success_at = Some(now);
+}
+
+pub fn fetch_settings(config: &Config) -> FetchSettings {
+    FetchSettings {
+        user_agent: config.user_agent(),
+        allow_private_addresses: config.fetch.allow_private_addresses,
+        connect_timeout: config.fetch.connect_timeout,
+        total_timeout: config.fetch.timeout,
+        max_body_bytes: config.fetch.max_body_bytes,
+        max_redirects: 5,
+        trusted_addresses: Vec::new(),
+    }
+}

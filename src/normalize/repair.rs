@@ -1,0 +1,75 @@
+//! The lenient second chance: repairs the breakage real feeds ship with, the
+//! way lenient readers do. Only run after a strict parse failed, so a valid
+//! feed is never rewritten.
+
+use std::borrow::Cow;
+
+use once_cell::sync::Lazy;
+use regex::Regex;
+
+// An `&` that starts a reference: `&name;`, `&#123;` or `&#x1F;`.
+static REFERENCE: Lazy<Regex> = Lazy::new(|| {
+    Regex::new(r"^&(?:[A-Za-z_][A-Za-z0-9._-]*|#[0-9]{1,7}|#[xX][0-9A-Fa-f]{1,6});")
+        .expect("static regex")
+});
+
+/// Whether `c` is forbidden in an XML 1.0 document (C0 controls other than
+/// tab, newline and carriage return).
+pub fn is_forbidden_control(c: char) -> bool {
+    matches!(c, '\u{0}'..='\u{8}' | '\u{b}' | '\u{c}' | '\u{e}'..='\u{1f}')
+}
+
+/// Escapes every `&` that does not start a reference and drops forbidden
+/// control characters. Returns `None` when there was nothing to repair.
+pub fn repair(text: &str) -> Option<String> {
+    let mut out = String::with_capacity(text.len() + 64);
+    let mut changed = false;
+    for (i, c) in text.char_indices() {
+        if is_forbidden_control(c) {
+            changed = true;
+        } else if c == '&' && !REFERENCE.is_match(&text[i..text.len().min(i + 16)]) {
+            out.push_str("&amp;");
+            changed = true;
+        } else {
+            out.push(c);
+        }
+    }
+    changed.then_some(out)
+}
+
+/// Drops forbidden control characters from text that reached us anyway
+/// (JSON strings, CDATA): they are invisible at best and break XML output.
+pub fn strip_controls(text: &str) -> Cow<'_, str> {
+    if text.chars().any(is_forbidden_control) {
+        Cow::Owned(text.chars().filter(|c| !is_forbidden_control(*c)).collect())
+    } else {
+        Cow::Borrowed(text)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_bare_ampersand_is_escaped_but_references_are_left_alone() {
+        assert_eq!(
+            repair("<t>Fish & Chips &amp; more &#233; &#xE9; &nbsp;</t>").as_deref(),
+            Some("<t>Fish &amp; Chips &amp; more &#233; &#xE9; &nbsp;</t>")
+        );
+        assert_eq!(
+            repair("<a href=\"x?a=1&b=2\"/>").as_deref(),
+            Some("<a href=\"x?a=1&amp;b=2\"/>")
+        );
+    }
+
+    #[test]
+    fn control_characters_go_but_tabs_and_newlines_stay() {
+        assert_eq!(repair("a\u{1}b\u{b}c\td\ne").as_deref(), Some("abc\td\ne"));
+    }
+
+    #[test]
+    fn a_clean_document_needs_no_repair() {
+        assert_eq!(repair("<t>Fish &amp; Chips</t>\n"), None);
+    }
+}

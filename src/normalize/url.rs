@@ -1,0 +1,137 @@
+//! Canonical article URLs: the form two mentions of one article agree on.
+//! Pure string work; never fetches anything.
+
+use url::Url;
+
+/// Query parameters that only say who sent the reader, never which page.
+/// Matched case-insensitively; anything starting with `utm_` too.
+const TRACKING_PARAMS: &[&str] = &[
+    "fbclid", "gclid", "dclid", "gbraid", "wbraid", "msclkid", "mc_cid", "mc_eid", "igshid",
+    "_ga", "_gl", "ref_src", "ref_url", "yclid", "twclid", "ttclid", "li_fat_id", "mkt_tok",
+    "oly_anon_id", "oly_enc_id", "vero_id", "_hsenc", "_hsmi", "wt.mc_id",
+];
+
+/// Canonical form of an absolute `http(s)` URL: scheme and host lower case,
+/// default port, fragment and tracking parameters removed, no trailing slash
+/// on the path (the root `/` stays). Other parameters keep their order and
+/// their original encoding. Anything else (relative, `javascript:`,
+/// `mailto:`, garbage) is `None`: it is not an article address.
+pub fn canonical_url(raw: &str) -> Option<String> {
+    let url = Url::parse(raw.trim()).ok()?;
+    canonicalize(url)
+}
+
+/// Resolves `raw` (possibly relative) against `base`, then canonicalizes.
+pub fn resolve_canonical(raw: &str, base: &Url) -> Option<String> {
+    let raw = raw.trim();
+    if raw.is_empty() {
+        return None;
+    }
+    canonicalize(base.join(raw).ok()?)
+}
+
+fn canonicalize(mut url: Url) -> Option<String> {
+    // `Url::parse` already lower-cases scheme and host (punycoding IDNs) and
+    // drops the scheme's default port.
+    if !matches!(url.scheme(), "http" | "https") || url.host().is_none() {
+        return None;
+    }
+    url.set_fragment(None);
+    let kept: Option<String> = url.query().map(|q| {
+        q.split('&')
+            .filter(|pair| !pair.is_empty() && !is_tracking(pair))
+            .collect::<Vec<_>>()
+            .join("&")
+    });
+    url.set_query(kept.as_deref().filter(|q| !q.is_empty()));
+    let path = url.path();
+    if path.len() > 1 && path.ends_with('/') {
+        let trimmed = path.trim_end_matches('/');
+        let trimmed = if trimmed.is_empty() { "/" } else { trimmed }.to_string();
+        url.set_path(&trimmed);
+    }
+    Some(url.to_string())
+}
+
+fn is_tracking(pair: &str) -> bool {
+    let name = pair.split('=').next().unwrap_or(pair).to_ascii_lowercase();
+    name.starts_with("utm_") || TRACKING_PARAMS.contains(&name.as_str())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scheme_and_host_case_default_port_and_fragment_are_normalized() {
+        assert_eq!(
+            canonical_url("HTTPS://Wire.Example.ORG:443/News/Story#comments").as_deref(),
+            Some("https://wire.example.org/News/Story")
+        );
+        assert_eq!(
+            canonical_url("http://wire.example.org:80/a").as_deref(),
+            Some("http://wire.example.org/a")
+        );
+        assert_eq!(
+            canonical_url("https://wire.example.org:8443/a").as_deref(),
+            Some("https://wire.example.org:8443/a")
+        );
+    }
+
+    #[test]
+    fn tracking_parameters_go_and_the_others_keep_their_order() {
+        assert_eq!(
+            canonical_url("https://harborledger.example/s?utm_source=rss&id=7&fbclid=x&UTM_Medium=y&page=2&gclid=1&mc_cid=a&mc_eid=b&igshid=c&_ga=d&ref_src=e&yclid=f&msclkid=g&dclid=h").as_deref(),
+            Some("https://harborledger.example/s?id=7&page=2")
+        );
+        assert_eq!(
+            canonical_url("https://harborledger.example/s?utm_campaign=z").as_deref(),
+            Some("https://harborledger.example/s")
+        );
+    }
+
+    #[test]
+    fn a_kept_parameter_keeps_its_original_encoding() {
+        assert_eq!(
+            canonical_url("https://harborledger.example/search?q=caf%C3%A9+bar&utm_term=x").as_deref(),
+            Some("https://harborledger.example/search?q=caf%C3%A9+bar")
+        );
+    }
+
+    #[test]
+    fn the_trailing_slash_goes_but_the_root_stays() {
+        assert_eq!(
+            canonical_url("https://wire.example.org/fr/2024/story/").as_deref(),
+            Some("https://wire.example.org/fr/2024/story")
+        );
+        assert_eq!(
+            canonical_url("https://wire.example.org/").as_deref(),
+            Some("https://wire.example.org/")
+        );
+        assert_eq!(
+            canonical_url("https://wire.example.org").as_deref(),
+            Some("https://wire.example.org/")
+        );
+    }
+
+    #[test]
+    fn relative_links_resolve_against_the_base() {
+        let base = Url::parse("https://wire.example.org/fr/feed.xml").expect("static URL");
+        assert_eq!(
+            resolve_canonical("../de/artikel/?utm_source=x", &base).as_deref(),
+            Some("https://wire.example.org/de/artikel")
+        );
+        assert_eq!(
+            resolve_canonical("/ar/story#top", &base).as_deref(),
+            Some("https://wire.example.org/ar/story")
+        );
+    }
+
+    #[test]
+    fn non_web_addresses_are_not_article_urls() {
+        assert_eq!(canonical_url("javascript:alert(1)"), None);
+        assert_eq!(canonical_url("mailto:desk@wire.example.org"), None);
+        assert_eq!(canonical_url("/relative/only"), None);
+        assert_eq!(canonical_url("not a url"), None);
+    }
+}
