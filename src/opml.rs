@@ -209,6 +209,7 @@ pub fn export(title: &str, sources: &[SourceConfig]) -> Result<String, OpmlError
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)] // a panic is the failure report
 mod tests {
     use std::time::Duration;
 
@@ -226,6 +227,8 @@ mod tests {
             url: url::Url::parse(url).unwrap(),
             language: lang(language),
             poll_every: Duration::from_secs(600),
+            url_pattern: None,
+            page_lookups: false,
         }
     }
 

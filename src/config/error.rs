@@ -103,6 +103,7 @@ impl fmt::Display for Lines<'_> {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)] // a panic is the failure report
 mod tests {
     use super::*;
 

@@ -144,6 +144,12 @@ pub struct SourceConfig {
     /// Fallback when the feed does not say.
     pub language: Lang,
     pub poll_every: Duration,
+    /// A URL shape shared by this source's language versions, such as
+    /// `https://wire.example.org/{lang}/{slug}`: same slug, same story.
+    pub url_pattern: Option<String>,
+    /// Fetch each new item's page to read its `<link rel="alternate"
+    /// hreflang>` translations (one request per new item).
+    pub page_lookups: bool,
 }
 
 #[derive(Debug, Clone)]

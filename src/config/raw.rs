@@ -80,6 +80,10 @@ pub(super) struct RawSource {
     pub url: Spanned<String>,
     pub language: Lang,
     pub poll_every: Option<Spanned<HumanDuration>>,
+    #[serde(default)]
+    pub url_pattern: Option<Spanned<String>>,
+    #[serde(default)]
+    pub page_lookups: bool,
 }
 
 #[derive(Deserialize)]

@@ -1,6 +1,9 @@
 //! Each kind of mistake an operator can make, and the message that points
 //! at it. Positions are asserted exactly: they are the feature.
 
+// In tests a panic is the failure report.
+#![allow(clippy::unwrap_used)]
+
 use std::path::Path;
 use std::time::Duration;
 

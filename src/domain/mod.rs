@@ -4,7 +4,9 @@
 mod entry;
 mod lang;
 mod source;
+mod story;
 
 pub use entry::{Entry, EntryKey, EntryLink, Image, LangOrigin, LinkRel, Person};
 pub use lang::{Lang, LangError};
 pub use source::{Role, SourceId, SourceIdError};
+pub use story::EntryRole;

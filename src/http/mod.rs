@@ -1,6 +1,8 @@
 //! The HTTP surface. `router(state)` apart from `serve`, so tests can drive
 //! the real routes; errors are turned into statuses here and nowhere else.
 
+mod api;
+
 use std::sync::Arc;
 
 use axum::extract::State;
@@ -22,6 +24,8 @@ pub struct AppState {
 pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/healthz", get(healthz))
+        .route("/api/stories", get(api::stories))
+        .route("/api/translations", get(api::translations))
         .with_state(state)
 }
 

@@ -21,6 +21,7 @@ use super::schedule;
 use crate::config::{Config, SourceConfig};
 use crate::domain::SourceId;
 use crate::normalize::{self, FeedContext};
+use crate::stories::Linker;
 use crate::store::{SourceState, Store};
 
 /// How one source's poll ended.
@@ -75,6 +76,7 @@ const MAX_IDLE: Duration = Duration::from_secs(30);
 pub struct Poller {
     config: Arc<Config>,
     store: Store,
+    linker: Arc<Linker>,
     fetcher: Fetcher,
     global: Arc<Semaphore>,
     per_host: Mutex<HashMap<String, Arc<Semaphore>>>,
@@ -82,8 +84,19 @@ pub struct Poller {
 
 impl Poller {
     pub fn new(config: Arc<Config>, store: Store) -> anyhow::Result<Poller> {
+        let linker = Arc::new(Linker::new(store.clone(), &config)?);
+        Poller::with_linker(config, store, linker)
+    }
+
+    /// A poller sharing the daemon's linker (one linking lock per process).
+    pub fn with_linker(
+        config: Arc<Config>,
+        store: Store,
+        linker: Arc<Linker>,
+    ) -> anyhow::Result<Poller> {
         let fetcher = Fetcher::new(fetch_settings(&config))?;
         Ok(Poller {
+            linker,
             global: Arc::new(Semaphore::new(config.fetch.max_concurrent.max(1))),
             per_host: Mutex::new(HashMap::new()),
             config,
@@ -143,6 +156,11 @@ impl Poller {
     ) -> anyhow::Result<()> {
         self.sync_sources().await?;
         self.spread_overdue().await?;
+        // Entries stored but not linked (a crash between the two steps).
+        let caught_up = self.linker.link_unlinked().await?;
+        if caught_up > 0 {
+            tracing::info!(entries = caught_up, "linked entries left unlinked");
+        }
         let mut in_flight: JoinSet<PollReport> = JoinSet::new();
         let mut busy: HashSet<SourceId> = HashSet::new();
         loop {
@@ -328,6 +346,10 @@ impl Poller {
             .upsert_entries(&parsed.entries, now)
             .await
             .map_err(|e| e.to_string())?;
+        self.linker
+            .link_entries(&summary.changed_ids)
+            .await
+            .map_err(|e| format!("linking failed: {e:#}"))?;
         adopt(state, &fetched);
         state.body_hash = Some(body_hash);
         if parsed.title.is_some() {

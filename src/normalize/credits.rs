@@ -23,9 +23,8 @@ static ARABIC_CREDIT: Lazy<Regex> = Lazy::new(|| {
 
 // Commas (Latin and Arabic) and the spaced conjunctions. The Arabic "و" is
 // only split when written apart: attached, it may begin a name (وليد).
-static SEPARATORS: Lazy<Regex> = Lazy::new(|| {
-    Regex::new(r"\s*[,،]\s*|\s+(?:and|et|und|e|y|&|و)\s+").expect("static regex")
-});
+static SEPARATORS: Lazy<Regex> =
+    Lazy::new(|| Regex::new(r"\s*[,،]\s*|\s+(?:and|et|und|e|y|&|و)\s+").expect("static regex"));
 
 /// Translator names credited in `text` (plain text, one line per block),
 /// in order, without duplicates.
@@ -35,7 +34,9 @@ pub fn translators_in(text: &str) -> Vec<String> {
         .captures_iter(text)
         .chain(ARABIC_CREDIT.captures_iter(text));
     for caps in found {
-        let Some(clause) = caps.name("names") else { continue };
+        let Some(clause) = caps.name("names") else {
+            continue;
+        };
         for name in SEPARATORS.split(end_of_clause(clause.as_str())) {
             let name = name
                 .trim()

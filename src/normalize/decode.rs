@@ -77,7 +77,8 @@ mod tests {
 
     #[test]
     fn a_latin1_declaration_is_honoured_and_then_dropped() {
-        let bytes = b"<?xml version=\"1.0\" encoding=\"ISO-8859-1\"?>\n<rss><t>Caf\xe9 \x80</t></rss>";
+        let bytes =
+            b"<?xml version=\"1.0\" encoding=\"ISO-8859-1\"?>\n<rss><t>Caf\xe9 \x80</t></rss>";
         assert_eq!(to_utf8(bytes), "\n<rss><t>Café €</t></rss>");
     }
 

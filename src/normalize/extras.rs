@@ -90,9 +90,10 @@ pub fn read_xml(xml: &str) -> Result<FeedExtras, String> {
                         || (local == "entry" && ns == Some(ATOM)));
                 if is_item {
                     item_depth = Some(depth);
-                    let mut extras = ItemExtras::default();
-                    extras.language = attr(e, b"xml:lang");
-                    out.items.push(extras);
+                    out.items.push(ItemExtras {
+                        language: attr(e, b"xml:lang"),
+                        ..ItemExtras::default()
+                    });
                 } else if item_depth.is_some_and(|d| depth == d + 1) {
                     if let Some(item) = out.items.last_mut() {
                         let what = item_child(item, ns, &local, e);
@@ -102,8 +103,7 @@ pub fn read_xml(xml: &str) -> Result<FeedExtras, String> {
                     }
                 } else if !in_item {
                     feed_child(&mut out, ns, &local, e, depth);
-                    let is_lang = (local == "language" && ns.is_none())
-                        || (local == "language" && ns == Some(DC));
+                    let is_lang = local == "language" && (ns.is_none() || ns == Some(DC));
                     if is_lang && !empty && depth <= 2 {
                         capture = Some((Capture::FeedLanguage, depth, String::new()));
                     }
@@ -201,7 +201,13 @@ fn item_child(
 }
 
 /// Feed-level facts: the root's `xml:lang` and the WebSub links.
-fn feed_child(out: &mut FeedExtras, ns: Option<&[u8]>, local: &str, e: &BytesStart<'_>, depth: usize) {
+fn feed_child(
+    out: &mut FeedExtras,
+    ns: Option<&[u8]>,
+    local: &str,
+    e: &BytesStart<'_>,
+    depth: usize,
+) {
     if depth <= 1 && out.language.is_none() {
         out.language = attr(e, b"xml:lang");
     }
@@ -288,7 +294,10 @@ mod tests {
         assert_eq!(ex.root, "rss");
         assert_eq!(ex.language.as_deref(), Some("en-us"));
         assert_eq!(ex.hub.as_deref(), Some("https://hub.example/"));
-        assert_eq!(ex.self_url.as_deref(), Some("https://wire.example.org/feed"));
+        assert_eq!(
+            ex.self_url.as_deref(),
+            Some("https://wire.example.org/feed")
+        );
         assert_eq!(ex.items.len(), 2);
         let a = &ex.items[0];
         assert_eq!(a.guid.as_deref(), Some("a"));

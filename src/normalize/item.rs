@@ -19,14 +19,20 @@ pub fn build_entry(
 ) -> Entry {
     // Our parser builder invents no ids, so an empty id means the item had
     // none (see `key`).
-    let guid = Some(fe.id.trim()).filter(|id| !id.is_empty()).map(str::to_string);
+    let guid = Some(fe.id.trim())
+        .filter(|id| !id.is_empty())
+        .map(str::to_string);
     let url = article_url(fe, extras, guid.as_deref(), ctx.base_url);
     let base = url
         .as_deref()
         .and_then(|u| Url::parse(u).ok())
         .unwrap_or_else(|| ctx.base_url.clone());
 
-    let title = fe.title.as_ref().map(|t| plain_title(&t.content)).unwrap_or_default();
+    let title = fe
+        .title
+        .as_ref()
+        .map(|t| plain_title(&t.content))
+        .unwrap_or_default();
     let summary = fe.summary.as_ref().and_then(|t| html_of_text(t, &base));
     let content = fe.content.as_ref().and_then(|c| {
         let body = c.body.as_deref()?;
@@ -82,7 +88,12 @@ pub fn build_entry(
         authors: people(&fe.authors),
         translators: translators(fe, extras, &visible_text),
         categories: categories(fe),
-        image: media::pick_image(&fe.media, extras.image.as_deref(), content.as_deref(), &base),
+        image: media::pick_image(
+            &fe.media,
+            extras.image.as_deref(),
+            content.as_deref(),
+            &base,
+        ),
         published: fe.published,
         updated: fe.updated,
         summary,
@@ -94,7 +105,12 @@ pub fn build_entry(
 /// The article's own address: JSON Feed `url`; else the first plain
 /// alternate link (not another language's); else a permalink-looking guid,
 /// as RSS readers do when `<link>` is missing.
-fn article_url(fe: &FeedEntry, extras: &ItemExtras, guid: Option<&str>, base: &Url) -> Option<String> {
+fn article_url(
+    fe: &FeedEntry,
+    extras: &ItemExtras,
+    guid: Option<&str>,
+    base: &Url,
+) -> Option<String> {
     if let Some(url) = extras.url.as_deref() {
         return resolve_canonical(url, base);
     }
@@ -105,10 +121,11 @@ fn article_url(fe: &FeedEntry, extras: &ItemExtras, guid: Option<&str>, base: &U
                     == extras.language.as_deref().map(str::to_ascii_lowercase))
             && l.media_type.as_deref().is_none_or(|t| t.contains("html"))
     });
-    own.and_then(|l| resolve_canonical(&l.href, base)).or_else(|| {
-        guid.filter(|g| g.starts_with("http://") || g.starts_with("https://"))
-            .and_then(|g| resolve_canonical(g, base))
-    })
+    own.and_then(|l| resolve_canonical(&l.href, base))
+        .or_else(|| {
+            guid.filter(|g| g.starts_with("http://") || g.starts_with("https://"))
+                .and_then(|g| resolve_canonical(g, base))
+        })
 }
 
 fn html_of_text(text: &Text, base: &Url) -> Option<String> {
@@ -168,7 +185,11 @@ fn translators(fe: &FeedEntry, extras: &ItemExtras, text: &str) -> Vec<Person> {
 fn categories(fe: &FeedEntry) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
     for c in &fe.categories {
-        let label = c.label.as_deref().filter(|l| !l.trim().is_empty()).unwrap_or(&c.term);
+        let label = c
+            .label
+            .as_deref()
+            .filter(|l| !l.trim().is_empty())
+            .unwrap_or(&c.term);
         let label = plain_title(label);
         if !label.is_empty() && !out.iter().any(|o| o.to_lowercase() == label.to_lowercase()) {
             out.push(label);

@@ -59,7 +59,11 @@ fn item_extras(item: &Value) -> ItemExtras {
     }
     ItemExtras {
         // JSON Feed 1.0 allowed numbers as ids in practice; keep them.
-        guid: string(item, "id").or_else(|| item.get("id").and_then(Value::as_i64).map(|n| n.to_string())),
+        guid: string(item, "id").or_else(|| {
+            item.get("id")
+                .and_then(Value::as_i64)
+                .map(|n| n.to_string())
+        }),
         url: string(item, "url"),
         language: string(item, "language"),
         links,
@@ -92,14 +96,23 @@ mod tests {
         assert_eq!(item.language.as_deref(), Some("pt_br"));
         assert_eq!(item.links[0].rel, "via");
         assert_eq!(item.links[1].hreflang.as_deref(), Some("en"));
-        assert_eq!(item.image.as_deref(), Some("https://wire.example.org/i.jpg"));
+        assert_eq!(
+            item.image.as_deref(),
+            Some("https://wire.example.org/i.jpg")
+        );
     }
 
     #[test]
     fn json_that_is_not_a_feed_says_so() {
         let err = read_json(r#"{"status":"ok"}"#).expect_err("no version");
-        assert!(matches!(err, NormalizeError::NotAFeed(ref m) if m.contains("JSON Feed")), "{err}");
+        assert!(
+            matches!(err, NormalizeError::NotAFeed(ref m) if m.contains("JSON Feed")),
+            "{err}"
+        );
         let err = read_json("{\"version\": ").expect_err("truncated");
-        assert!(matches!(err, NormalizeError::Unreadable(ref m) if m.contains("invalid JSON")), "{err}");
+        assert!(
+            matches!(err, NormalizeError::Unreadable(ref m) if m.contains("invalid JSON")),
+            "{err}"
+        );
     }
 }

@@ -69,7 +69,11 @@ mod tests {
 
     #[test]
     fn a_guid_wins_over_the_link_and_the_body() {
-        let key = entry_key(Some(" tag:wire,2024:1 "), Some("https://wire.example.org/a"), &body("T", None));
+        let key = entry_key(
+            Some(" tag:wire,2024:1 "),
+            Some("https://wire.example.org/a"),
+            &body("T", None),
+        );
         assert_eq!(key.as_str(), "guid:tag:wire,2024:1");
     }
 
@@ -81,9 +85,21 @@ mod tests {
 
     #[test]
     fn a_title_edit_keeps_the_body_hash_but_a_content_edit_changes_it() {
-        let before = entry_key(None, None, &body("Strike at the port", Some("<p>Dockers walked out.</p>")));
-        let retitled = entry_key(None, None, &body("Strike at the harbor", Some("<p>Dockers walked out.</p>")));
-        let rewritten = entry_key(None, None, &body("Strike at the port", Some("<p>Dockers stayed.</p>")));
+        let before = entry_key(
+            None,
+            None,
+            &body("Strike at the port", Some("<p>Dockers walked out.</p>")),
+        );
+        let retitled = entry_key(
+            None,
+            None,
+            &body("Strike at the harbor", Some("<p>Dockers walked out.</p>")),
+        );
+        let rewritten = entry_key(
+            None,
+            None,
+            &body("Strike at the port", Some("<p>Dockers stayed.</p>")),
+        );
         assert_eq!(before, retitled);
         assert_ne!(before, rewritten);
         assert!(before.as_str().starts_with("hash:"));
@@ -91,7 +107,15 @@ mod tests {
 
     #[test]
     fn an_item_with_only_a_title_is_keyed_by_it() {
-        let only_title = |t| Body { content: None, summary: None, published: None, title: t };
-        assert_ne!(entry_key(None, None, &only_title("A")), entry_key(None, None, &only_title("B")));
+        let only_title = |t| Body {
+            content: None,
+            summary: None,
+            published: None,
+            title: t,
+        };
+        assert_ne!(
+            entry_key(None, None, &only_title("A")),
+            entry_key(None, None, &only_title("B"))
+        );
     }
 }

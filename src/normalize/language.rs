@@ -127,7 +127,10 @@ mod tests {
 
     #[test]
     fn undeclared_text_plainly_in_another_language_is_detected() {
-        assert_eq!(resolve(None, None, &lang("en"), ARABIC), (lang("ar"), LangOrigin::Detected));
+        assert_eq!(
+            resolve(None, None, &lang("en"), ARABIC),
+            (lang("ar"), LangOrigin::Detected)
+        );
     }
 
     #[test]
@@ -140,6 +143,9 @@ mod tests {
 
     #[test]
     fn short_text_is_not_guessed_at() {
-        assert_eq!(resolve(None, None, &lang("en"), "Bom dia"), (lang("en"), LangOrigin::Config));
+        assert_eq!(
+            resolve(None, None, &lang("en"), "Bom dia"),
+            (lang("en"), LangOrigin::Config)
+        );
     }
 }

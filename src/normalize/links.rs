@@ -23,7 +23,9 @@ pub fn explicit_links(raw: &[RawLink], base: &Url, own_url: Option<&str>) -> Vec
             "via" => LinkRel::Via,
             _ => continue,
         };
-        let Some(href) = resolve_canonical(&link.href, base) else { continue };
+        let Some(href) = resolve_canonical(&link.href, base) else {
+            continue;
+        };
         let hreflang = link.hreflang.as_deref().and_then(|l| Lang::parse(l).ok());
         // The plain alternate is the entry's own URL; a canonical equal to
         // it says nothing new either.
@@ -44,7 +46,10 @@ pub fn explicit_links(raw: &[RawLink], base: &Url, own_url: Option<&str>) -> Vec
 }
 
 pub fn push_unique(links: &mut Vec<EntryLink>, link: EntryLink) {
-    if !links.iter().any(|l| l.rel == link.rel && l.href == link.href) {
+    if !links
+        .iter()
+        .any(|l| l.rel == link.rel && l.href == link.href)
+    {
         links.push(link);
     }
 }
@@ -65,8 +70,10 @@ static ORIGINAL_LABEL: Lazy<Regex> = Lazy::new(|| {
 // "Source:" / "Quelle:" / "Fonte:" / "Fuente:" / "المصدر:" right before a
 // link: weaker than an explicit "original article", used only without one.
 static SOURCE_LABEL: Lazy<Regex> = Lazy::new(|| {
-    Regex::new(r"(?i)(?:\bsource|\bquelle|\bfonte|\bfuente|المصدر|\boriginal)\s*[:：]?\s*[—–-]?\s*$")
-        .expect("static regex")
+    Regex::new(
+        r"(?i)(?:\bsource|\bquelle|\bfonte|\bfuente|المصدر|\boriginal)\s*[:：]?\s*[—–-]?\s*$",
+    )
+    .expect("static regex")
 });
 
 /// The "original article" link in sanitized `html`: an anchor whose text
@@ -79,7 +86,9 @@ pub fn original_link(html: &str, own_url: Option<&str>) -> Option<EntryLink> {
             continue;
         };
         let href = href.as_str().replace("&amp;", "&");
-        let Some(href) = super::url::canonical_url(&href) else { continue };
+        let Some(href) = super::url::canonical_url(&href) else {
+            continue;
+        };
         if own_url == Some(href.as_str()) {
             continue;
         }
@@ -89,7 +98,14 @@ pub fn original_link(html: &str, own_url: Option<&str>) -> Option<EntryLink> {
         }
         let before = to_text(window_before(html, whole.start()));
         let last_line = before.lines().last().unwrap_or("");
-        let tail: String = last_line.chars().rev().take(48).collect::<Vec<_>>().into_iter().rev().collect();
+        let tail: String = last_line
+            .chars()
+            .rev()
+            .take(48)
+            .collect::<Vec<_>>()
+            .into_iter()
+            .rev()
+            .collect();
         if by_label.is_none() && (SOURCE_LABEL.is_match(&tail) || ends_with_label(&tail)) {
             by_label = Some((href, text));
         }
@@ -114,10 +130,11 @@ fn window_before(html: &str, at: usize) -> &str {
 }
 
 fn ends_with_label(tail: &str) -> bool {
-    ORIGINAL_LABEL
-        .find_iter(tail)
-        .last()
-        .is_some_and(|m| tail[m.end()..].trim_matches(|c: char| c.is_whitespace() || ":：—–-".contains(c)).is_empty())
+    ORIGINAL_LABEL.find_iter(tail).last().is_some_and(|m| {
+        tail[m.end()..]
+            .trim_matches(|c: char| c.is_whitespace() || ":：—–-".contains(c))
+            .is_empty()
+    })
 }
 
 #[cfg(test)]
@@ -131,10 +148,27 @@ mod tests {
     #[test]
     fn alternates_keep_hreflang_and_self_links_are_dropped() {
         let raw = vec![
-            RawLink { rel: "alternate".into(), href: "/fr/greve".into(), ..RawLink::default() },
-            RawLink { rel: "alternate".into(), href: "/pt-br/greve/?utm_source=x".into(), hreflang: Some("pt-br".into()), title: None },
-            RawLink { rel: "via".into(), href: "https://HarborLedger.example/strike#top".into(), ..RawLink::default() },
-            RawLink { rel: "replies".into(), href: "/c".into(), ..RawLink::default() },
+            RawLink {
+                rel: "alternate".into(),
+                href: "/fr/greve".into(),
+                ..RawLink::default()
+            },
+            RawLink {
+                rel: "alternate".into(),
+                href: "/pt-br/greve/?utm_source=x".into(),
+                hreflang: Some("pt-br".into()),
+                title: None,
+            },
+            RawLink {
+                rel: "via".into(),
+                href: "https://HarborLedger.example/strike#top".into(),
+                ..RawLink::default()
+            },
+            RawLink {
+                rel: "replies".into(),
+                href: "/c".into(),
+                ..RawLink::default()
+            },
         ];
         let links = explicit_links(&raw, &base(), Some("https://wire.example.org/fr/greve"));
         assert_eq!(links.len(), 2, "{links:?}");
@@ -161,12 +195,20 @@ mod tests {
             r#"<p dir="rtl"><a href="https://h.example/a">المقال الأصلي</a></p>"#,
             r#"<p>Source : <a href="https://h.example/a">Harbor Ledger</a></p>"#,
         ] {
-            assert_eq!(original_link(html, None).map(|l| l.href).as_deref(), Some("https://h.example/a"), "{html}");
+            assert_eq!(
+                original_link(html, None).map(|l| l.href).as_deref(),
+                Some("https://h.example/a"),
+                "{html}"
+            );
         }
     }
 
     #[test]
     fn an_ordinary_link_is_not_the_original() {
-        assert!(original_link(r#"<p>See <a href="https://h.example/a">our report</a>.</p>"#, None).is_none());
+        assert!(original_link(
+            r#"<p>See <a href="https://h.example/a">our report</a>.</p>"#,
+            None
+        )
+        .is_none());
     }
 }

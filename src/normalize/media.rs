@@ -22,7 +22,11 @@ pub fn pick_image(
         .or_else(|| thumbnail(media, base))
         .or_else(|| {
             json_image.and_then(|src| {
-                Some(Image { url: resolve_canonical(src, base)?, alt: None, mime: None })
+                Some(Image {
+                    url: resolve_canonical(src, base)?,
+                    alt: None,
+                    mime: None,
+                })
             })
         })
         .or_else(|| content_html.and_then(first_img))
@@ -71,7 +75,11 @@ fn alt_of(obj: &MediaObject) -> Option<String> {
 }
 
 fn looks_like_image(url: &str) -> bool {
-    let path = url.split(['?', '#']).next().unwrap_or(url).to_ascii_lowercase();
+    let path = url
+        .split(['?', '#'])
+        .next()
+        .unwrap_or(url)
+        .to_ascii_lowercase();
     IMAGE_EXTENSIONS.iter().any(|ext| path.ends_with(ext))
 }
 
@@ -88,7 +96,11 @@ fn first_img(html: &str) -> Option<Image> {
         .and_then(|c| c.get(1))
         .map(|a| super::sanitize::plain_title(a.as_str()))
         .filter(|a| !a.is_empty());
-    Some(Image { url: super::url::canonical_url(&src)?, alt, mime: None })
+    Some(Image {
+        url: super::url::canonical_url(&src)?,
+        alt,
+        mime: None,
+    })
 }
 
 #[cfg(test)]
@@ -107,8 +119,13 @@ mod tests {
     #[test]
     fn a_json_feed_image_beats_the_content() {
         let base = Url::parse("https://wire.example.org/").expect("static URL");
-        let image = pick_image(&[], Some("/i/banner.png"), Some(r#"<img src="https://x.example/y.jpg">"#), &base)
-            .expect("an image");
+        let image = pick_image(
+            &[],
+            Some("/i/banner.png"),
+            Some(r#"<img src="https://x.example/y.jpg">"#),
+            &base,
+        )
+        .expect("an image");
         assert_eq!(image.url, "https://wire.example.org/i/banner.png");
     }
 }

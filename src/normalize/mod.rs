@@ -29,6 +29,7 @@ use extras::{FeedExtras, ItemExtras};
 
 pub use self::url::{canonical_url, resolve_canonical};
 pub use language::detect as detect_language;
+pub use sanitize::to_text as html_to_text;
 
 /// What `parse_feed` needs to know about the source.
 #[derive(Clone, Debug)]
@@ -81,7 +82,8 @@ fn parse_xml(text: String, ctx: &FeedContext<'_>) -> Result<ParsedFeed, Normaliz
     let (text, extras) = match extras::read_xml(&text) {
         Ok(extras) => (text, extras),
         Err(first) => {
-            let repaired = repair::repair(&text).ok_or_else(|| NormalizeError::Unreadable(first.clone()))?;
+            let repaired =
+                repair::repair(&text).ok_or_else(|| NormalizeError::Unreadable(first.clone()))?;
             match extras::read_xml(&repaired) {
                 Ok(extras) => {
                     tracing::debug!(source = %ctx.source, error = %first, "feed repaired leniently");
@@ -120,7 +122,10 @@ fn parse_json(text: &str, ctx: &FeedContext<'_>) -> Result<ParsedFeed, Normalize
     Ok(assemble(feed, extras, ctx))
 }
 
-fn run_feed_rs(bytes: &[u8], ctx: &FeedContext<'_>) -> Result<feed_rs::model::Feed, NormalizeError> {
+fn run_feed_rs(
+    bytes: &[u8],
+    ctx: &FeedContext<'_>,
+) -> Result<feed_rs::model::Feed, NormalizeError> {
     // An id generator that invents nothing: feed-rs would otherwise hash
     // link+title or make a random UUID, and neither is an identity we can
     // keep (see `key`).
@@ -149,9 +154,11 @@ fn assemble(feed: feed_rs::model::Feed, extras: FeedExtras, ctx: &FeedContext<'_
     // ever disagree, positions cannot be trusted and the extras are dropped
     // rather than attached to the wrong item.
     let aligned = extras.items.len() == feed.entries.len()
-        && feed.entries.iter().zip(&extras.items).all(|(fe, ex)| {
-            ex.guid.as_deref().is_none_or(|g| g.trim() == fe.id.trim())
-        });
+        && feed
+            .entries
+            .iter()
+            .zip(&extras.items)
+            .all(|(fe, ex)| ex.guid.as_deref().is_none_or(|g| g.trim() == fe.id.trim()));
     if !aligned {
         tracing::warn!(source = %ctx.source, "feed items and extras disagree; ignoring extras");
     }
@@ -165,7 +172,10 @@ fn assemble(feed: feed_rs::model::Feed, extras: FeedExtras, ctx: &FeedContext<'_
             item::build_entry(fe, ex, language.as_ref(), ctx)
         })
         .collect();
-    let absolute = |u: Option<String>| u.and_then(|u| ctx.base_url.join(u.trim()).ok()).map(String::from);
+    let absolute = |u: Option<String>| {
+        u.and_then(|u| ctx.base_url.join(u.trim()).ok())
+            .map(String::from)
+    };
     ParsedFeed {
         title: feed
             .title

@@ -15,17 +15,66 @@ use url::Url;
 use super::repair::strip_controls;
 
 const TAGS: &[&str] = &[
-    "a", "abbr", "b", "bdi", "bdo", "blockquote", "br", "caption", "cite", "code", "dd", "del",
-    "details", "dfn", "div", "dl", "dt", "em", "figcaption", "figure", "h1", "h2", "h3", "h4",
-    "h5", "h6", "hr", "i", "img", "ins", "kbd", "li", "mark", "ol", "p", "pre", "q", "s", "small",
-    "span", "strong", "sub", "summary", "sup", "table", "tbody", "td", "tfoot", "th", "thead",
-    "time", "tr", "u", "ul",
+    "a",
+    "abbr",
+    "b",
+    "bdi",
+    "bdo",
+    "blockquote",
+    "br",
+    "caption",
+    "cite",
+    "code",
+    "dd",
+    "del",
+    "details",
+    "dfn",
+    "div",
+    "dl",
+    "dt",
+    "em",
+    "figcaption",
+    "figure",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "hr",
+    "i",
+    "img",
+    "ins",
+    "kbd",
+    "li",
+    "mark",
+    "ol",
+    "p",
+    "pre",
+    "q",
+    "s",
+    "small",
+    "span",
+    "strong",
+    "sub",
+    "summary",
+    "sup",
+    "table",
+    "tbody",
+    "td",
+    "tfoot",
+    "th",
+    "thead",
+    "time",
+    "tr",
+    "u",
+    "ul",
 ];
 
 /// Elements dropped with everything inside them, not just unwrapped.
 const DROP_WITH_CONTENT: &[&str] = &[
-    "script", "style", "iframe", "object", "embed", "noscript", "template", "svg", "math",
-    "form", "button", "select", "textarea",
+    "script", "style", "iframe", "object", "embed", "noscript", "template", "svg", "math", "form",
+    "button", "select", "textarea",
 ];
 
 /// Sanitizes `html`; relative URLs resolve against `base` (the item's link
@@ -126,16 +175,28 @@ mod tests {
         let out = sanitize_html(html, &base()).expect("visible text");
         assert!(!out.contains("script") && !out.contains("alert"), "{out}");
         assert!(!out.contains("style") && !out.contains("iframe"), "{out}");
-        assert!(!out.contains("onclick") && !out.contains("onerror"), "{out}");
-        assert!(out.contains(r#"src="https://wire.example.org/en/x.jpg""#), "{out}");
+        assert!(
+            !out.contains("onclick") && !out.contains("onerror"),
+            "{out}"
+        );
+        assert!(
+            out.contains(r#"src="https://wire.example.org/en/x.jpg""#),
+            "{out}"
+        );
         assert!(out.contains(r#"alt="A harbor""#), "{out}");
     }
 
     #[test]
     fn links_are_made_absolute_and_get_noopener() {
-        let out = sanitize_html(r#"<a href="/fr/x">lien</a> <a href="javascript:alert(1)">bad</a>"#, &base())
-            .expect("visible text");
-        assert!(out.contains(r#"href="https://wire.example.org/fr/x""#), "{out}");
+        let out = sanitize_html(
+            r#"<a href="/fr/x">lien</a> <a href="javascript:alert(1)">bad</a>"#,
+            &base(),
+        )
+        .expect("visible text");
+        assert!(
+            out.contains(r#"href="https://wire.example.org/fr/x""#),
+            "{out}"
+        );
         assert!(out.contains(r#"rel="noopener noreferrer""#), "{out}");
         assert!(!out.contains("javascript"), "{out}");
     }
@@ -157,7 +218,10 @@ mod tests {
             to_text("<p>Fish &amp; chips&nbsp;today</p><p>Translated by <b>Ana</b></p>"),
             "Fish & chips today\nTranslated by Ana"
         );
-        assert_eq!(plain_title("  Caf&eacute; &lt;3 <em>news</em> \n"), "Café <3 news");
+        assert_eq!(
+            plain_title("  Caf&eacute; &lt;3 <em>news</em> \n"),
+            "Café <3 news"
+        );
     }
 
     #[test]

@@ -6,9 +6,30 @@ use url::Url;
 /// Query parameters that only say who sent the reader, never which page.
 /// Matched case-insensitively; anything starting with `utm_` too.
 const TRACKING_PARAMS: &[&str] = &[
-    "fbclid", "gclid", "dclid", "gbraid", "wbraid", "msclkid", "mc_cid", "mc_eid", "igshid",
-    "_ga", "_gl", "ref_src", "ref_url", "yclid", "twclid", "ttclid", "li_fat_id", "mkt_tok",
-    "oly_anon_id", "oly_enc_id", "vero_id", "_hsenc", "_hsmi", "wt.mc_id",
+    "fbclid",
+    "gclid",
+    "dclid",
+    "gbraid",
+    "wbraid",
+    "msclkid",
+    "mc_cid",
+    "mc_eid",
+    "igshid",
+    "_ga",
+    "_gl",
+    "ref_src",
+    "ref_url",
+    "yclid",
+    "twclid",
+    "ttclid",
+    "li_fat_id",
+    "mkt_tok",
+    "oly_anon_id",
+    "oly_enc_id",
+    "vero_id",
+    "_hsenc",
+    "_hsmi",
+    "wt.mc_id",
 ];
 
 /// Canonical form of an absolute `http(s)` URL: scheme and host lower case,
@@ -93,7 +114,8 @@ mod tests {
     #[test]
     fn a_kept_parameter_keeps_its_original_encoding() {
         assert_eq!(
-            canonical_url("https://harborledger.example/search?q=caf%C3%A9+bar&utm_term=x").as_deref(),
+            canonical_url("https://harborledger.example/search?q=caf%C3%A9+bar&utm_term=x")
+                .as_deref(),
             Some("https://harborledger.example/search?q=caf%C3%A9+bar")
         );
     }

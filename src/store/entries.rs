@@ -6,7 +6,7 @@ use serde::de::DeserializeOwned;
 use sqlx::any::AnyRow;
 
 use super::{from_millis, get, opt_from_millis, to_millis, Store, StoreError};
-use crate::domain::{Entry, EntryKey, Lang, LangOrigin, SourceId};
+use crate::domain::{Entry, EntryKey, EntryRole, Lang, LangOrigin, SourceId};
 
 /// An entry as kept, with its bookkeeping.
 #[derive(Clone, Debug, PartialEq)]
@@ -19,6 +19,20 @@ pub struct StoredEntry {
     pub first_seen_at: DateTime<Utc>,
     pub last_seen_at: DateTime<Utc>,
     pub changed_at: DateTime<Utc>,
+    /// Where linking put it; `None` until linked.
+    pub link: Option<Linked>,
+}
+
+/// An entry's place in its story and why it is there.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Linked {
+    pub story_id: i64,
+    pub role: EntryRole,
+    /// The rule that linked it (`link::Rule::as_str`), `None` for the
+    /// entry that started the story.
+    pub rule: Option<String>,
+    pub why: Option<String>,
+    pub duplicate_of: Option<i64>,
 }
 
 /// What one batch did to the store.
@@ -31,9 +45,10 @@ pub struct UpsertSummary {
     pub changed_ids: Vec<i64>,
 }
 
-const ENTRY_COLUMNS: &str = "id, source_id, entry_key, guid, url, language, language_origin, \
+pub(super) const ENTRY_COLUMNS: &str = "id, source_id, entry_key, guid, url, language, language_origin, \
      title, summary, content, authors, translators, categories, image, links, published_at, \
-     updated_at, content_hash, revision, first_seen_at, last_seen_at, changed_at";
+     updated_at, content_hash, revision, first_seen_at, last_seen_at, changed_at, story_id, role, \
+     link_rule, link_why, duplicate_of";
 
 fn json<T: serde::Serialize>(v: &T) -> String {
     // Serializing plain data structs cannot fail; fall back to null anyway.
@@ -45,7 +60,7 @@ fn from_json<T: DeserializeOwned>(raw: &str, col: &str) -> Result<T, StoreError>
 }
 
 impl StoredEntry {
-    fn from_row(row: &AnyRow) -> Result<Self, StoreError> {
+    pub(super) fn from_row(row: &AnyRow) -> Result<Self, StoreError> {
         let corrupt = |e: &dyn std::fmt::Display| StoreError::Corrupt(e.to_string());
         let source: String = get(row, "source_id")?;
         let language: String = get(row, "language")?;
@@ -78,8 +93,27 @@ impl StoredEntry {
             first_seen_at: from_millis(get(row, "first_seen_at")?)?,
             last_seen_at: from_millis(get(row, "last_seen_at")?)?,
             changed_at: from_millis(get(row, "changed_at")?)?,
+            link: linked_from_row(row)?,
         })
     }
+}
+
+fn linked_from_row(row: &AnyRow) -> Result<Option<Linked>, StoreError> {
+    let Some(story_id) = get::<Option<i64>>(row, "story_id")? else {
+        return Ok(None);
+    };
+    let role: Option<String> = get(row, "role")?;
+    let role = role
+        .as_deref()
+        .and_then(EntryRole::parse)
+        .unwrap_or(EntryRole::Translation);
+    Ok(Some(Linked {
+        story_id,
+        role,
+        rule: get(row, "link_rule")?,
+        why: get(row, "link_why")?,
+        duplicate_of: get(row, "duplicate_of")?,
+    }))
 }
 
 impl Store {

@@ -10,6 +10,7 @@
 
 mod entries;
 mod sources;
+mod stories;
 
 use std::str::FromStr;
 use std::time::Duration;
@@ -19,7 +20,8 @@ use sqlx::any::{AnyPoolOptions, AnyRow};
 use sqlx::sqlite::SqliteConnectOptions;
 use sqlx::{AnyPool, Executor};
 
-pub use entries::{StoredEntry, UpsertSummary};
+pub use entries::{Linked, StoredEntry, UpsertSummary};
+pub use stories::{LinkOverride, LinkPlan, StoryRow};
 pub use sources::SourceState;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

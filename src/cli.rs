@@ -1,1 +1,0 @@
-//! The command line: one small function per subcommand.

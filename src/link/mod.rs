@@ -1,0 +1,17 @@
+//! Linking: which stored entries are the same article (duplicates) and which
+//! are language versions of one story. Pure functions only — features of an
+//! entry, the keys that find candidates, the rules in their precedence and
+//! the roles inside a story. `stories` applies the decisions to the store.
+
+mod evidence;
+mod features;
+mod minhash;
+mod rules;
+mod shape;
+mod text;
+
+pub use evidence::{evidence_score, EVIDENCE_THRESHOLD};
+pub use features::{loose_url, Features, Keys};
+pub use rules::{assign_roles, relation, Member, Relation, Rule};
+pub use shape::{UrlPattern, UrlPatternError};
+pub use minhash::{jaccard, NEAR_DUPLICATE_JACCARD};

@@ -1,0 +1,159 @@
+//! The linking rules, in precedence order — the one place that says which
+//! signal wins. A new entry is compared with each candidate the indexes
+//! found; the first rule that holds names the relation.
+//!
+//! 1. **Duplicate** — the same article in the same language: same canonical
+//!    URL, same guid, same body text, or a SimHash within 3 bits in one
+//!    language. Checked first because a duplicate must never become a
+//!    second "version" of a story.
+//! 2. **Hreflang** — the publisher said so: one names the other as an
+//!    alternate, or both name the same alternate (transitivity through a
+//!    page we may not have ingested yet).
+//! 3. **Original** — both point at the same original article, or one points
+//!    at the other. The publisher's "Original article" line is as explicit
+//!    as hreflang, but names only the source, not the siblings.
+//! 4. **UrlShape** — the operator declared a shape (`/{lang}/{slug}`) and
+//!    both URLs have it with one slug. Declared, but about URLs, not pages.
+//! 5. **Evidence** — nothing explicit: a score over image, author, time and
+//!    what survives translation, against a threshold set on the corpus.
+//!
+//! Operator overrides (`wirebridge link` / `unlink`) sit above all of these
+//! and are applied by `stories`, which also enforces the invariant that a
+//! story never holds two non-duplicate entries of one language from one
+//! source.
+
+use chrono::{DateTime, Utc};
+
+use super::evidence::{evidence_score, EVIDENCE_THRESHOLD};
+use super::features::Features;
+use super::minhash::{jaccard, NEAR_DUPLICATE_JACCARD};
+use crate::domain::EntryRole;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Rule {
+    Override,
+    Duplicate,
+    Hreflang,
+    Original,
+    UrlShape,
+    Evidence,
+}
+
+impl Rule {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Rule::Override => "override",
+            Rule::Duplicate => "duplicate",
+            Rule::Hreflang => "hreflang",
+            Rule::Original => "original",
+            Rule::UrlShape => "url_shape",
+            Rule::Evidence => "evidence",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<Rule> {
+        Some(match raw {
+            "override" => Rule::Override,
+            "duplicate" => Rule::Duplicate,
+            "hreflang" => Rule::Hreflang,
+            "original" => Rule::Original,
+            "url_shape" => Rule::UrlShape,
+            "evidence" => Rule::Evidence,
+            _ => return None,
+        })
+    }
+
+    /// Rules that the publisher or operator stated, as opposed to inferred.
+    pub fn is_explicit(self) -> bool {
+        !matches!(self, Rule::Evidence)
+    }
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Relation {
+    pub rule: Rule,
+    /// A short human reason: "same canonical URL", "score 0.72".
+    pub why: String,
+}
+
+fn rel(rule: Rule, why: impl Into<String>) -> Option<Relation> {
+    Some(Relation {
+        rule,
+        why: why.into(),
+    })
+}
+
+/// How `new` relates to `old`, by the first rule that holds.
+pub fn relation(new: &Features, old: &Features) -> Option<Relation> {
+    let same_lang = new.language == old.language;
+    if new.url.is_some() && new.url == old.url {
+        return rel(Rule::Duplicate, "same canonical URL");
+    }
+    if new.guid.is_some() && new.guid == old.guid {
+        return rel(Rule::Duplicate, "same guid");
+    }
+    if same_lang && new.text_hash.is_some() && new.text_hash == old.text_hash {
+        return rel(Rule::Duplicate, "same text under another URL");
+    }
+    if same_lang {
+        let j = jaccard(&new.shingles, &old.shingles);
+        if j >= NEAR_DUPLICATE_JACCARD {
+            return rel(Rule::Duplicate, format!("near-identical text (Jaccard {j:.2})"));
+        }
+    }
+    let names = |f: &Features, url: &Option<String>| url.as_ref().is_some_and(|u| f.alternates.contains(u));
+    if names(new, &old.url) || names(old, &new.url) {
+        return rel(Rule::Hreflang, "hreflang alternate");
+    }
+    if new.alternates.intersection(&old.alternates).next().is_some() {
+        return rel(Rule::Hreflang, "hreflang alternates in common");
+    }
+    let points = |f: &Features, url: &Option<String>| url.as_ref().is_some_and(|u| f.originals.contains(u));
+    if points(new, &old.url) || points(old, &new.url) {
+        return rel(Rule::Original, "one is the other's original");
+    }
+    if new.originals.intersection(&old.originals).next().is_some() {
+        return rel(Rule::Original, "same original article");
+    }
+    if !same_lang && new.shape.is_some() && new.shape == old.shape {
+        return rel(Rule::UrlShape, "same slug in the declared URL shape");
+    }
+    let score = evidence_score(new, old);
+    if score >= EVIDENCE_THRESHOLD {
+        return rel(Rule::Evidence, format!("evidence score {score:.2}"));
+    }
+    None
+}
+
+/// What `assign_roles` needs to know of each member of a story.
+#[derive(Clone, Debug)]
+pub struct Member {
+    pub entry_id: i64,
+    pub from_outlet: bool,
+    pub duplicate_of: Option<i64>,
+    pub seen: DateTime<Utc>,
+}
+
+/// Roles inside one story: duplicates stay duplicates; the original is the
+/// earliest outlet entry, else the earliest entry; the rest are
+/// translations.
+pub fn assign_roles(members: &[Member]) -> Vec<(i64, EntryRole)> {
+    let original = members
+        .iter()
+        .filter(|m| m.duplicate_of.is_none())
+        .min_by_key(|m| (!m.from_outlet, m.seen, m.entry_id))
+        .map(|m| m.entry_id);
+    members
+        .iter()
+        .map(|m| {
+            let role = if m.duplicate_of.is_some() {
+                EntryRole::Duplicate
+            } else if Some(m.entry_id) == original {
+                EntryRole::Original
+            } else {
+                EntryRole::Translation
+            };
+            (m.entry_id, role)
+        })
+        .collect()
+}

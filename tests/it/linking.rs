@@ -1,0 +1,4 @@
+//! Stories: deduplication and translation linking through the real
+//! parser, store and linker.
+
+mod scenarios;
