@@ -30,9 +30,12 @@ pub struct Daemon {
 impl Daemon {
     pub async fn build(config: Config) -> anyhow::Result<Daemon> {
         let config = Arc::new(config);
-        let store = Store::open(&config.database.url)
-            .await
-            .with_context(|| format!("opening the database {}", crate::config::mask_url(&config.database.url)))?;
+        let store = Store::open(&config.database.url).await.with_context(|| {
+            format!(
+                "opening the database {}",
+                crate::config::mask_url(&config.database.url)
+            )
+        })?;
         let listener = TcpListener::bind(config.server.bind)
             .await
             .with_context(|| format!("binding {}", config.server.bind))?;

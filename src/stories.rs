@@ -12,7 +12,7 @@ use crate::config::Config;
 use crate::domain::{EntryRole, Role, SourceId};
 use crate::link::{self, Features, Member, Relation, Rule, UrlPattern};
 use crate::normalize::canonical_url;
-use crate::store::{LinkOverride, LinkPlan, StoredEntry, Store, StoreError};
+use crate::store::{LinkOverride, LinkPlan, Store, StoreError, StoredEntry};
 
 /// What a source means to linking.
 #[derive(Clone, Debug)]
@@ -48,7 +48,13 @@ impl Linker {
                 .map(UrlPattern::parse)
                 .transpose()
                 .with_context(|| format!("sources.{}.url_pattern", s.id))?;
-            sources.insert(s.id.clone(), SourceInfo { role: s.role, pattern });
+            sources.insert(
+                s.id.clone(),
+                SourceInfo {
+                    role: s.role,
+                    pattern,
+                },
+            );
         }
         Ok(Linker {
             store,
@@ -65,7 +71,7 @@ impl Linker {
         Features::of(&e.entry, pattern)
     }
 
-    fn from_outlet(&self, e: &StoredEntry) -> bool {
+    fn is_from_outlet(&self, e: &StoredEntry) -> bool {
         self.sources
             .get(&e.entry.source)
             .is_some_and(|s| s.role == Role::Outlet)
@@ -149,7 +155,7 @@ impl Linker {
                     member_ids.push(m.id);
                     Member {
                         entry_id: m.id,
-                        from_outlet: self.from_outlet(m),
+                        from_outlet: self.is_from_outlet(m),
                         duplicate_of: if m.id == entry_id {
                             decision.duplicate_of
                         } else {
@@ -164,7 +170,10 @@ impl Linker {
             entry_id,
             target: decision.target,
             merge: decision.merge.clone(),
-            rule: decision.relation.as_ref().map(|r| r.rule.as_str().to_string()),
+            rule: decision
+                .relation
+                .as_ref()
+                .map(|r| r.rule.as_str().to_string()),
             why: decision.relation.as_ref().map(|r| r.why.clone()),
             duplicate_of: decision.duplicate_of,
             roles,
@@ -195,7 +204,10 @@ impl Linker {
         let Some(url) = e.entry.url.as_deref() else {
             return Ok(false);
         };
-        Ok(last_word_is_unlink(&self.store.overrides_for(url).await?, Some(url)))
+        Ok(last_word_is_unlink(
+            &self.store.overrides_for(url).await?,
+            Some(url),
+        ))
     }
 
     /// Picks the story by precedence, keeping the invariant that a story
@@ -213,7 +225,10 @@ impl Linker {
             let link = dup.link.as_ref().context("candidate without story")?;
             return Ok(Decision {
                 target: Some(link.story_id),
-                merge: current.filter(|c| *c != link.story_id).into_iter().collect(),
+                merge: current
+                    .filter(|c| *c != link.story_id)
+                    .into_iter()
+                    .collect(),
                 relation: Some(rel.clone()),
                 duplicate_of: Some(link.duplicate_of.unwrap_or(dup.id)),
             });
@@ -222,13 +237,16 @@ impl Linker {
         let mut by_story: BTreeMap<i64, (Rule, Relation)> = BTreeMap::new();
         for (cand, rel) in related {
             if let Some(link) = &cand.link {
-                let slot = by_story.entry(link.story_id).or_insert((rel.rule, rel.clone()));
+                let slot = by_story
+                    .entry(link.story_id)
+                    .or_insert((rel.rule, rel.clone()));
                 if rel.rule < slot.0 {
                     *slot = (rel.rule, rel.clone());
                 }
             }
         }
-        let mut ordered: Vec<(i64, Relation)> = by_story.into_iter().map(|(s, (_, r))| (s, r)).collect();
+        let mut ordered: Vec<(i64, Relation)> =
+            by_story.into_iter().map(|(s, (_, r))| (s, r)).collect();
         ordered.sort_by(|a, b| a.1.rule.cmp(&b.1.rule).then(a.0.cmp(&b.0)));
 
         // The members the entry would live with; grows as stories merge.
@@ -303,7 +321,7 @@ impl Linker {
                 .iter()
                 .map(|m| Member {
                     entry_id: m.id,
-                    from_outlet: self.from_outlet(m),
+                    from_outlet: self.is_from_outlet(m),
                     duplicate_of: m.link.as_ref().and_then(|l| l.duplicate_of),
                     seen: m.entry.published.unwrap_or(m.first_seen_at),
                 })
@@ -317,8 +335,15 @@ impl Linker {
     pub async fn link_urls(&self, a: &str, b: &str) -> anyhow::Result<LinkOutcome> {
         let a = canonical_url(a).with_context(|| format!("`{a}` is not an http(s) URL"))?;
         let b = canonical_url(b).with_context(|| format!("`{b}` is not an http(s) URL"))?;
-        let ea = self.store.entry_by_url(&a).await.with_context(|| format!("no entry has the URL {a}"))?;
-        self.store.entry_by_url(&b).await.with_context(|| format!("no entry has the URL {b}"))?;
+        let ea = self
+            .store
+            .entry_by_url(&a)
+            .await
+            .with_context(|| format!("no entry has the URL {a}"))?;
+        self.store
+            .entry_by_url(&b)
+            .await
+            .with_context(|| format!("no entry has the URL {b}"))?;
         let o = LinkOverride {
             kind: "link".into(),
             url_a: a,
@@ -331,7 +356,11 @@ impl Linker {
     /// `wirebridge unlink URL`: the entry leaves its story and stays alone.
     pub async fn unlink_url(&self, url: &str) -> anyhow::Result<LinkOutcome> {
         let url = canonical_url(url).with_context(|| format!("`{url}` is not an http(s) URL"))?;
-        let e = self.store.entry_by_url(&url).await.with_context(|| format!("no entry has the URL {url}"))?;
+        let e = self
+            .store
+            .entry_by_url(&url)
+            .await
+            .with_context(|| format!("no entry has the URL {url}"))?;
         let o = LinkOverride {
             kind: "unlink".into(),
             url_a: url,
@@ -360,7 +389,9 @@ struct Decision {
 }
 
 fn is_primary(m: &StoredEntry) -> bool {
-    m.link.as_ref().is_none_or(|l| l.role != EntryRole::Duplicate)
+    m.link
+        .as_ref()
+        .is_none_or(|l| l.role != EntryRole::Duplicate)
 }
 
 /// A non-duplicate member of `other` with the same (source, language) as the

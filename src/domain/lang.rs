@@ -145,7 +145,10 @@ mod tests {
     fn scripts_are_title_cased_and_extensions_lower_cased() {
         assert_eq!(Lang::parse("zh-hant-tw").unwrap().as_str(), "zh-Hant-TW");
         assert_eq!(Lang::parse("es-419").unwrap().as_str(), "es-419");
-        assert_eq!(Lang::parse("en-US-x-Wire").unwrap().as_str(), "en-US-x-wire");
+        assert_eq!(
+            Lang::parse("en-US-x-Wire").unwrap().as_str(),
+            "en-US-x-wire"
+        );
     }
 
     #[test]

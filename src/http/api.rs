@@ -76,7 +76,11 @@ fn story_json(story: &StoryRow, mut members: Vec<StoredEntry>, prefs: &[Lang]) -
     members.sort_by_key(rank);
     let original_url = members
         .iter()
-        .find(|e| e.link.as_ref().is_some_and(|l| l.role == EntryRole::Original))
+        .find(|e| {
+            e.link
+                .as_ref()
+                .is_some_and(|l| l.role == EntryRole::Original)
+        })
         .filter(|e| {
             // An outlet's entry is the original; a publisher's earliest
             // version is only the story's first seen.
@@ -219,7 +223,10 @@ pub async fn translations(
     Query(q): Query<TranslationsQuery>,
 ) -> Response {
     let Some(raw) = q.url.filter(|u| !u.is_empty()) else {
-        return problem(StatusCode::BAD_REQUEST, "url: give the URL of an article, ?url=https://…");
+        return problem(
+            StatusCode::BAD_REQUEST,
+            "url: give the URL of an article, ?url=https://…",
+        );
     };
     let Some(url) = canonical_url(&raw) else {
         return problem(StatusCode::BAD_REQUEST, "url: not an absolute http(s) URL");
@@ -227,18 +234,19 @@ pub async fn translations(
     let story_id = match state.store.story_id_for_url(&url).await {
         Ok(id) => id,
         Err(StoreError::NotFound) => {
-            return problem(StatusCode::NOT_FOUND, format!("no story is known for {url}"))
+            return problem(
+                StatusCode::NOT_FOUND,
+                format!("no story is known for {url}"),
+            )
         }
         Err(e) => return internal(e),
     };
     let ids = [story_id];
-    let (story, members) = match tokio::try_join!(
-        state.store.story(story_id),
-        state.store.story_members(&ids)
-    ) {
-        Ok(x) => x,
-        Err(e) => return internal(e),
-    };
+    let (story, members) =
+        match tokio::try_join!(state.store.story(story_id), state.store.story_members(&ids)) {
+            Ok(x) => x,
+            Err(e) => return internal(e),
+        };
     if story.retracted_at.is_some() {
         return problem(StatusCode::GONE, "this story was retracted");
     }

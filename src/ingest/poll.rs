@@ -21,8 +21,8 @@ use super::schedule;
 use crate::config::{Config, SourceConfig};
 use crate::domain::SourceId;
 use crate::normalize::{self, FeedContext};
-use crate::stories::Linker;
 use crate::store::{SourceState, Store};
+use crate::stories::Linker;
 
 /// How one source's poll ended.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -145,7 +145,10 @@ mod tests {
             expires: Some(now + chrono::Duration::hours(2)),
             ..Default::default()
         };
-        assert_eq!(secs_after(now, after_success(now, MIN, &hints, &mut rng())), 7200);
+        assert_eq!(
+            secs_after(now, after_success(now, MIN, &hints, &mut rng())),
+            7200
+        );
         let absurd = CacheHints {
             retry_after: Some(Duration::from_secs(10 * 365 * 24 * 3600)),
             ..Default::default()

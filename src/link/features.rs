@@ -7,8 +7,8 @@ use std::collections::BTreeSet;
 use chrono::{DateTime, Utc};
 use sha2::{Digest, Sha256};
 
-use super::shape::UrlPattern;
 use super::minhash::{bands, shingles};
+use super::shape::UrlPattern;
 use super::text::{fold, names, numbers, words};
 use crate::domain::{Entry, Lang, LinkRel};
 use crate::normalize::html_to_text;
@@ -63,13 +63,16 @@ impl Features {
             .unwrap_or("");
         let body = html_to_text(body_html);
         let body_words = words(&body);
-        let text_hash = (body_words.len() >= 8).then(|| {
-            hex::encode(Sha256::digest(body_words.join(" ").as_bytes()))
-        });
+        let text_hash = (body_words.len() >= 8)
+            .then(|| hex::encode(Sha256::digest(body_words.join(" ").as_bytes())));
         let all_text = format!(
             "{}\n{}\n{}",
             entry.title,
-            entry.summary.as_deref().map(html_to_text).unwrap_or_default(),
+            entry
+                .summary
+                .as_deref()
+                .map(html_to_text)
+                .unwrap_or_default(),
             body
         );
         let own = entry.url.as_deref().map(loose_url);
@@ -93,7 +96,9 @@ impl Features {
                 .filter(|u| looks_like_an_article(u))
                 .filter(not_self)
                 .collect(),
-            shape: pattern.zip(entry.url.as_deref()).and_then(|(p, u)| p.key(u)),
+            shape: pattern
+                .zip(entry.url.as_deref())
+                .and_then(|(p, u)| p.key(u)),
             image: entry.image.as_ref().map(|i| i.url.clone()),
             authors: entry.authors.iter().map(|a| fold(a.name.trim())).collect(),
             published: entry.published.or(entry.updated),
@@ -141,7 +146,10 @@ impl Features {
             index.push(format!("shape:{s}"));
             lookup.push(format!("shape:{s}"));
         }
-        if let Some(bucket) = self.published.map(|p| p.timestamp().div_euclid(BUCKET_SECS)) {
+        if let Some(bucket) = self
+            .published
+            .map(|p| p.timestamp().div_euclid(BUCKET_SECS))
+        {
             let mut tokens: Vec<String> = Vec::new();
             if let Some(i) = &self.image {
                 tokens.push(format!("img:{i}"));

@@ -77,8 +77,16 @@ mod tests {
     fn a_corrected_typo_is_a_near_duplicate_and_shares_a_band() {
         let a = of(BODY);
         let b = of(&BODY.replace("collapsed", "colapsed"));
-        assert!(jaccard(&a, &b) >= NEAR_DUPLICATE_JACCARD, "{}", jaccard(&a, &b));
-        let shared = bands(&a).iter().zip(bands(&b)).filter(|(x, y)| **x == *y).count();
+        assert!(
+            jaccard(&a, &b) >= NEAR_DUPLICATE_JACCARD,
+            "{}",
+            jaccard(&a, &b)
+        );
+        let shared = bands(&a)
+            .iter()
+            .zip(bands(&b))
+            .filter(|(x, y)| **x == *y)
+            .count();
         assert!(shared >= 1);
     }
 

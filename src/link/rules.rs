@@ -98,17 +98,27 @@ pub fn relation(new: &Features, old: &Features) -> Option<Relation> {
     if same_lang {
         let j = jaccard(&new.shingles, &old.shingles);
         if j >= NEAR_DUPLICATE_JACCARD {
-            return rel(Rule::Duplicate, format!("near-identical text (Jaccard {j:.2})"));
+            return rel(
+                Rule::Duplicate,
+                format!("near-identical text (Jaccard {j:.2})"),
+            );
         }
     }
-    let names = |f: &Features, url: &Option<String>| url.as_ref().is_some_and(|u| f.alternates.contains(u));
+    let names =
+        |f: &Features, url: &Option<String>| url.as_ref().is_some_and(|u| f.alternates.contains(u));
     if names(new, &old.url) || names(old, &new.url) {
         return rel(Rule::Hreflang, "hreflang alternate");
     }
-    if new.alternates.intersection(&old.alternates).next().is_some() {
+    if new
+        .alternates
+        .intersection(&old.alternates)
+        .next()
+        .is_some()
+    {
         return rel(Rule::Hreflang, "hreflang alternates in common");
     }
-    let points = |f: &Features, url: &Option<String>| url.as_ref().is_some_and(|u| f.originals.contains(u));
+    let points =
+        |f: &Features, url: &Option<String>| url.as_ref().is_some_and(|u| f.originals.contains(u));
     if points(new, &old.url) || points(old, &new.url) {
         return rel(Rule::Original, "one is the other's original");
     }

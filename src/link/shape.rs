@@ -38,10 +38,7 @@ impl UrlPattern {
                 re.push_str("(?P<lang>[A-Za-z]{2,3}(?:[-_][A-Za-z0-9]{2,8})*)");
                 rest = r;
             } else {
-                let next = rest[1..]
-                    .find('{')
-                    .map(|i| i + 1)
-                    .unwrap_or(rest.len());
+                let next = rest[1..].find('{').map(|i| i + 1).unwrap_or(rest.len());
                 re.push_str(&regex::escape(&rest[..next]));
                 rest = &rest[next..];
             }

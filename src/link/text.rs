@@ -40,13 +40,19 @@ pub fn numbers(text: &str) -> BTreeSet<String> {
     let text = ascii_digits(text);
     NUMBER
         .find_iter(&text)
-        .map(|m| m.as_str().chars().filter(char::is_ascii_digit).collect::<String>())
+        .map(|m| {
+            m.as_str()
+                .chars()
+                .filter(char::is_ascii_digit)
+                .collect::<String>()
+        })
         .filter(|n| n.len() >= 2)
         .filter(|n| !(n.len() == 4 && (n.starts_with("19") || n.starts_with("20"))))
         .collect()
 }
 
-static WORD: Lazy<Regex> = Lazy::new(|| Regex::new(r"[\p{L}][\p{L}\p{M}'’-]*").expect("static regex"));
+static WORD: Lazy<Regex> =
+    Lazy::new(|| Regex::new(r"[\p{L}][\p{L}\p{M}'’-]*").expect("static regex"));
 
 /// Capitalized Latin-script words that do not open a sentence, folded.
 /// German capitalizes every noun, so its "names" are many; the evidence
@@ -64,7 +70,9 @@ pub fn names(text: &str) -> BTreeSet<String> {
             last_end = m.end();
             let word = m.as_str();
             let first = word.chars().next().unwrap_or(' ');
-            let latin = word.chars().all(|c| c.is_ascii() || ('\u{00C0}'..='\u{024F}').contains(&c) || c == '’');
+            let latin = word
+                .chars()
+                .all(|c| c.is_ascii() || ('\u{00C0}'..='\u{024F}').contains(&c) || c == '’');
             if !sentence_start && first.is_uppercase() && latin && word.chars().count() >= 3 {
                 out.insert(fold(word));
             }

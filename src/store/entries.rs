@@ -45,7 +45,8 @@ pub struct UpsertSummary {
     pub changed_ids: Vec<i64>,
 }
 
-pub(super) const ENTRY_COLUMNS: &str = "id, source_id, entry_key, guid, url, language, language_origin, \
+pub(super) const ENTRY_COLUMNS: &str =
+    "id, source_id, entry_key, guid, url, language, language_origin, \
      title, summary, content, authors, translators, categories, image, links, published_at, \
      updated_at, content_hash, revision, first_seen_at, last_seen_at, changed_at, story_id, role, \
      link_rule, link_why, duplicate_of";

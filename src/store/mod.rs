@@ -21,8 +21,8 @@ use sqlx::sqlite::SqliteConnectOptions;
 use sqlx::{AnyPool, Executor};
 
 pub use entries::{Linked, StoredEntry, UpsertSummary};
-pub use stories::{LinkOverride, LinkPlan, StoryRow};
 pub use sources::SourceState;
+pub use stories::{LinkOverride, LinkPlan, StoryRow};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Backend {
@@ -111,8 +111,7 @@ async fn open_sqlite(url: &str) -> Result<AnyPool, StoreError> {
     let opts = SqliteConnectOptions::from_str(url)?.create_if_missing(true);
     let path = opts.get_filename().to_path_buf();
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir)
-            .map_err(|e| StoreError::Database(sqlx::Error::Io(e)))?;
+        std::fs::create_dir_all(dir).map_err(|e| StoreError::Database(sqlx::Error::Io(e)))?;
     }
     // The Any driver rebuilds SQLite options from the URL alone, so create
     // the file and switch the journal (persistent in the file) to WAL with a

@@ -150,17 +150,16 @@ impl Store {
     pub async fn apply_link(&self, plan: &LinkPlan) -> Result<i64, StoreError> {
         let now = to_millis(plan.now);
         let mut tx = self.pool.begin().await?;
-        let story_id = match plan.target {
-            Some(id) => id,
-            None => {
-                sqlx::query_scalar::<_, i64>(
+        let story_id =
+            match plan.target {
+                Some(id) => id,
+                None => sqlx::query_scalar::<_, i64>(
                     "INSERT INTO stories (first_seen_at, updated_at) VALUES ($1, $1) RETURNING id",
                 )
                 .bind(now)
                 .fetch_one(&mut *tx)
-                .await?
-            }
-        };
+                .await?,
+            };
         for other in plan.merge.iter().filter(|s| **s != story_id) {
             sqlx::query("UPDATE entries SET story_id = $1 WHERE story_id = $2")
                 .bind(story_id)
@@ -247,7 +246,11 @@ impl Store {
         Ok(())
     }
 
-    pub async fn add_override(&self, o: &LinkOverride, now: DateTime<Utc>) -> Result<(), StoreError> {
+    pub async fn add_override(
+        &self,
+        o: &LinkOverride,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
         sqlx::query(
             "INSERT INTO link_overrides (kind, url_a, url_b, created_at) VALUES ($1, $2, $3, $4)",
         )

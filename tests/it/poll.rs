@@ -100,7 +100,10 @@ async fn a_first_poll_stores_every_item_and_a_304_parses_nothing() {
     assert_eq!((second.new, second.updated), (0, 0));
     let last = s.server.seen().pop().expect("a request");
     assert_eq!(last.headers["if-none-match"], "W/\"v1\"");
-    assert_eq!(last.headers["if-modified-since"], "Mon, 30 Nov 2026 10:00:00 GMT");
+    assert_eq!(
+        last.headers["if-modified-since"],
+        "Mon, 30 Nov 2026 10:00:00 GMT"
+    );
     assert_eq!(s.store.entry_count().await.expect("count"), 2);
 }
 
@@ -112,14 +115,24 @@ async fn validators_and_schedule_survive_a_restart() {
         Reply::ok(RSS, rss(&[("a1", "Port strike")])).header("etag", "\"strong-7\""),
     );
     poll(&s.poller).await;
-    let before = s.store.source_state(&source_id("harbor")).await.expect("state");
+    let before = s
+        .store
+        .source_state(&source_id("harbor"))
+        .await
+        .expect("state");
     s.store.close().await;
 
     // A new process: new store handle, new poller, same database.
     let store = Store::open(&s.db).await.expect("reopen");
     let poller = poller_for(&s.server, "/feed", &s.db, store.clone()).await;
-    let after = store.source_state(&source_id("harbor")).await.expect("state");
-    assert_eq!(after.next_poll_at, before.next_poll_at, "not due again at restart");
+    let after = store
+        .source_state(&source_id("harbor"))
+        .await
+        .expect("state");
+    assert_eq!(
+        after.next_poll_at, before.next_poll_at,
+        "not due again at restart"
+    );
     s.server.set("/feed", Reply::status(304));
     assert_eq!(poll(&poller).await.outcome, PollOutcome::NotModified);
     let last = s.server.seen().pop().expect("a request");
@@ -129,7 +142,8 @@ async fn validators_and_schedule_survive_a_restart() {
 #[tokio::test]
 async fn an_identical_body_creates_nothing_and_an_edit_updates_in_place() {
     let s = setup("/feed").await;
-    s.server.set("/feed", Reply::ok(RSS, rss(&[("a1", "Port strike")])));
+    s.server
+        .set("/feed", Reply::ok(RSS, rss(&[("a1", "Port strike")])));
     assert_eq!(poll(&s.poller).await.new, 1);
 
     let same = poll(&s.poller).await;
@@ -178,7 +192,11 @@ async fn a_broken_feed_is_recorded_as_the_sources_error_and_changes_nothing() {
         assert_eq!(report.outcome, PollOutcome::Failed, "{report:?}");
         let state = s.store.source_state(&id).await.expect("state");
         assert!(state.last_error.is_some());
-        assert_eq!(state.etag.as_deref(), Some("\"good\""), "bad body's validators not kept");
+        assert_eq!(
+            state.etag.as_deref(),
+            Some("\"good\""),
+            "bad body's validators not kept"
+        );
         assert_eq!(s.store.entry_count().await.expect("count"), 1);
         assert_eq!(state.last_success_at, good.last_success_at);
     }
@@ -192,7 +210,11 @@ async fn a_410_marks_the_source_gone_and_it_is_never_fetched_again() {
     let hits = s.server.hits();
     assert_eq!(poll(&s.poller).await.outcome, PollOutcome::Skipped);
     assert_eq!(s.server.hits(), hits);
-    let state = s.store.source_state(&source_id("harbor")).await.expect("state");
+    let state = s
+        .store
+        .source_state(&source_id("harbor"))
+        .await
+        .expect("state");
     assert!(state.gone);
     assert!(state.last_error.unwrap_or_default().contains("410"));
 }
@@ -205,12 +227,23 @@ async fn a_permanent_redirect_is_kept_only_once_the_new_url_serves_a_feed() {
         .set("/old", Reply::status(301).header("location", "/new"));
     s.server.set(
         "/new",
-        Reply::ok("text/html", "<!DOCTYPE html><html><body>parked domain</body></html>"),
+        Reply::ok(
+            "text/html",
+            "<!DOCTYPE html><html><body>parked domain</body></html>",
+        ),
     );
     assert_eq!(poll(&s.poller).await.outcome, PollOutcome::Failed);
-    assert_eq!(s.store.source_state(&id).await.expect("state").effective_url, None);
+    assert_eq!(
+        s.store
+            .source_state(&id)
+            .await
+            .expect("state")
+            .effective_url,
+        None
+    );
 
-    s.server.set("/new", Reply::ok(RSS, rss(&[("a1", "Port strike")])));
+    s.server
+        .set("/new", Reply::ok(RSS, rss(&[("a1", "Port strike")])));
     assert_eq!(poll(&s.poller).await.outcome, PollOutcome::Fetched);
     let state = s.store.source_state(&id).await.expect("state");
     assert_eq!(state.effective_url, Some(s.server.url("/new")));
@@ -229,7 +262,11 @@ async fn a_temporary_redirect_keeps_the_configured_url() {
     s.server
         .set("/elsewhere", Reply::ok(RSS, rss(&[("a1", "Port strike")])));
     assert_eq!(poll(&s.poller).await.outcome, PollOutcome::Fetched);
-    let state = s.store.source_state(&source_id("harbor")).await.expect("state");
+    let state = s
+        .store
+        .source_state(&source_id("harbor"))
+        .await
+        .expect("state");
     assert_eq!(state.effective_url, None);
 }
 
@@ -247,7 +284,8 @@ async fn failures_back_off_and_a_success_resets_the_count() {
     let wait = (state.next_poll_at - Utc::now()).num_seconds();
     assert!(wait >= 15 * 60, "backed off only {wait}s");
 
-    s.server.set("/feed", Reply::ok(RSS, rss(&[("a1", "Port strike")])));
+    s.server
+        .set("/feed", Reply::ok(RSS, rss(&[("a1", "Port strike")])));
     poll(&s.poller).await;
     let state = s.store.source_state(&id).await.expect("state");
     assert_eq!(state.consecutive_failures, 0);
@@ -260,7 +298,11 @@ async fn retry_after_on_a_429_moves_the_next_poll_later() {
     s.server
         .set("/feed", Reply::status(429).header("retry-after", "7200"));
     assert_eq!(poll(&s.poller).await.outcome, PollOutcome::RateLimited);
-    let state = s.store.source_state(&source_id("harbor")).await.expect("state");
+    let state = s
+        .store
+        .source_state(&source_id("harbor"))
+        .await
+        .expect("state");
     let wait = (state.next_poll_at - Utc::now()).num_seconds();
     assert!((7100..=7200).contains(&wait), "next poll in {wait}s");
 }
@@ -288,7 +330,9 @@ async fn the_daemon_polls_answers_healthz_and_stops_when_asked() {
     let cancel = CancellationToken::new();
     let running = tokio::spawn(daemon.run_until_stopped(cancel.clone()));
 
-    let health = reqwest::get(format!("http://{addr}/healthz")).await.expect("healthz");
+    let health = reqwest::get(format!("http://{addr}/healthz"))
+        .await
+        .expect("healthz");
     assert_eq!(health.status(), 200);
 
     // A new source is due within its spread window (a quarter of the 40s

@@ -27,14 +27,19 @@ async fn store_story(url: &str) {
     store.save_source_state(&state).await.expect("save");
     store.close().await;
 
-    let store = Store::open(url).await.expect("reopen migrates again harmlessly");
+    let store = Store::open(url)
+        .await
+        .expect("reopen migrates again harmlessly");
     store
         .sync_sources(&[(wire_fr.clone(), feed.clone(), now)], now)
         .await
         .expect("sync again");
     let kept = store.source_state(&wire_fr).await.expect("state");
     assert_eq!(kept.etag.as_deref(), Some("W/\"a1-b2\""));
-    assert_eq!(kept.last_modified.as_deref(), Some("Tue, 01 Dec 2026 04:00:00 GMT"));
+    assert_eq!(
+        kept.last_modified.as_deref(),
+        Some("Tue, 01 Dec 2026 04:00:00 GMT")
+    );
     assert_eq!(kept.consecutive_failures, 3);
     assert_eq!(
         kept.next_poll_at.timestamp_millis(),
@@ -73,7 +78,10 @@ async fn store_story(url: &str) {
     let stored = store.entry_by_key(&wire_fr, &a.key).await.expect("entry");
     assert_eq!(stored.entry.title, "Story number 1, corrected");
     assert_eq!(stored.revision, 2);
-    assert_eq!(stored.changed_at.timestamp_millis(), later.timestamp_millis());
+    assert_eq!(
+        stored.changed_at.timestamp_millis(),
+        later.timestamp_millis()
+    );
     assert_eq!(store.entry_count().await.expect("count"), 2);
     assert_eq!(
         store.entry_counts().await.expect("counts"),
@@ -86,7 +94,14 @@ async fn store_story(url: &str) {
         .upsert_entries(&[sample_entry("wire-fr", 3, "fr")], later)
         .await
         .expect("upsert");
-    assert_eq!(store.entries_of_source(&wire_fr, 10).await.expect("list").len(), 3);
+    assert_eq!(
+        store
+            .entries_of_source(&wire_fr, 10)
+            .await
+            .expect("list")
+            .len(),
+        3
+    );
 
     // The operator points the source elsewhere: validators are forgotten.
     let moved = "https://wire.example.org/fr/feed.atom".to_string();
@@ -139,6 +154,8 @@ async fn sqlite_creates_its_file_and_folder_and_runs_in_wal_mode() {
 
 #[tokio::test]
 async fn an_unknown_database_scheme_is_a_clear_error() {
-    let err = Store::open("mysql://localhost/wire").await.expect_err("refused");
+    let err = Store::open("mysql://localhost/wire")
+        .await
+        .expect_err("refused");
     assert!(err.to_string().contains("sqlite://"), "{err}");
 }

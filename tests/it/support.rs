@@ -138,7 +138,9 @@ pub fn sample_entry(source: &str, n: u32, language: &str) -> Entry {
             alt: Some("A harbour at dawn".into()),
             mime: Some("image/jpeg".into()),
         }),
-        published: Utc.timestamp_opt(1_780_000_000 + i64::from(n) * 60, 0).single(),
+        published: Utc
+            .timestamp_opt(1_780_000_000 + i64::from(n) * 60, 0)
+            .single(),
         updated: None,
         links: vec![EntryLink {
             rel: LinkRel::Alternate,
