@@ -36,6 +36,7 @@ pub struct Linker {
     /// story linked at once could each start a story. One at a time per
     /// process (several processes: see ARCHITECTURE.md, multi-instance).
     lock: tokio::sync::Mutex<()>,
+    evidence_threshold: f64,
 }
 
 impl Linker {
@@ -60,7 +61,15 @@ impl Linker {
             store,
             sources,
             lock: tokio::sync::Mutex::new(()),
+            evidence_threshold: link::EVIDENCE_THRESHOLD,
         })
+    }
+
+    /// Another evidence threshold than the documented one: for the
+    /// evaluation's sweep, not for operators.
+    pub fn with_evidence_threshold(mut self, threshold: f64) -> Linker {
+        self.evidence_threshold = threshold;
+        self
     }
 
     fn features(&self, e: &StoredEntry) -> Features {
@@ -97,7 +106,9 @@ impl Linker {
     /// Links one stored entry (new, or changed at its source).
     pub async fn link_entry(&self, entry_id: i64) -> anyhow::Result<LinkOutcome> {
         let _one_at_a_time = self.lock.lock().await;
-        let entry = self.store.entry_by_id(entry_id).await?;
+        let mut entry = self.store.entry_by_id(entry_id).await?;
+        self.with_page_alternates(std::slice::from_mut(&mut entry))
+            .await?;
         let feats = self.features(&entry);
         let keys = feats.keys();
         let overrides = match &entry.entry.url {
@@ -124,11 +135,15 @@ impl Linker {
                 .store
                 .candidate_ids(&keys.strong, &keys.weak, entry_id)
                 .await?;
-            for cand in self.store.entries_by_ids(&ids).await? {
+            let mut cands = self.store.entries_by_ids(&ids).await?;
+            self.with_page_alternates(&mut cands).await?;
+            for cand in cands {
                 if cand.link.is_none() {
                     continue;
                 }
-                if let Some(r) = link::relation(&feats, &self.features(&cand)) {
+                if let Some(r) =
+                    link::relation_with(&feats, &self.features(&cand), self.evidence_threshold)
+                {
                     if !self.is_isolated(&cand).await? {
                         related.push((cand, r));
                     }
@@ -198,6 +213,20 @@ impl Linker {
             story_id,
             rule: decision.relation.map(|r| r.rule),
         })
+    }
+
+    /// Adds the alternates read from the entries' pages (sources with
+    /// `page_lookups`) to their links, for linking only.
+    async fn with_page_alternates(&self, entries: &mut [StoredEntry]) -> Result<(), StoreError> {
+        let ids: Vec<i64> = entries.iter().map(|e| e.id).collect();
+        for (id, link) in self.store.page_alternates(&ids).await? {
+            if let Some(e) = entries.iter_mut().find(|e| e.id == id) {
+                if !e.entry.links.contains(&link) {
+                    e.entry.links.push(link);
+                }
+            }
+        }
+        Ok(())
     }
 
     async fn is_isolated(&self, e: &StoredEntry) -> Result<bool, StoreError> {

@@ -5,6 +5,7 @@
 
 mod check;
 mod health;
+mod stories;
 mod when;
 
 use std::path::PathBuf;
@@ -45,6 +46,27 @@ pub enum Command {
     },
     /// Show each source's health: last success, last error, next poll.
     Sources,
+    /// Recent stories with the languages they are available in.
+    Stories {
+        /// Only stories with a version in this language (BCP 47, any case).
+        #[arg(long, value_name = "L")]
+        lang: Option<String>,
+        /// How many stories to show.
+        #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(i64).range(1..=1000))]
+        limit: i64,
+    },
+    /// Put two articles (by URL) into one story, now and on later polls.
+    Link {
+        /// Any URL of the first article.
+        url_a: String,
+        /// Any URL of the second article.
+        url_b: String,
+    },
+    /// Take an article (by URL) out of its story, now and on later polls.
+    Unlink {
+        /// The article's URL.
+        url: String,
+    },
     /// Move source lists in and out as OPML.
     #[command(subcommand)]
     Opml(OpmlCommand),
@@ -82,6 +104,9 @@ pub async fn run(command: Command, config: Config) -> anyhow::Result<()> {
         }
         Command::Poll { source } => health::poll(config, source.as_deref()).await,
         Command::Sources => health::sources(config).await,
+        Command::Stories { lang, limit } => stories::list(config, lang.as_deref(), limit).await,
+        Command::Link { url_a, url_b } => stories::link(config, &url_a, &url_b).await,
+        Command::Unlink { url } => stories::unlink(config, &url).await,
         Command::Opml(OpmlCommand::Import { file }) => opml_import(&config, &file),
         Command::Opml(OpmlCommand::Export) => {
             let title = format!("{} sources", config.publisher.name);

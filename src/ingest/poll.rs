@@ -72,6 +72,9 @@ const DRAIN_BOUND: Duration = Duration::from_secs(10);
 /// The scheduler looks at the store at least this often, so a source made
 /// due by another process or command is not missed for long.
 const MAX_IDLE: Duration = Duration::from_secs(30);
+/// Article pages fetched per poll of a source with `page_lookups`, so a
+/// feed of 500 new items does not become 500 requests at once.
+const MAX_PAGE_LOOKUPS: usize = 20;
 
 pub struct Poller {
     config: Arc<Config>,
@@ -346,6 +349,9 @@ impl Poller {
             .upsert_entries(&parsed.entries, now)
             .await
             .map_err(|e| e.to_string())?;
+        if cfg.page_lookups {
+            self.look_up_pages(&summary.new_ids).await;
+        }
         self.linker
             .link_entries(&summary.changed_ids)
             .await
@@ -357,6 +363,43 @@ impl Poller {
         }
         mark_success(state, now);
         Ok((PollOutcome::Fetched, summary.new, summary.updated, None))
+    }
+
+    /// Reads the hreflang alternates of new entries' pages, a bounded number
+    /// per poll, through the same guarded fetcher. A page that fails is
+    /// skipped: the entry is still linked on what its feed said.
+    async fn look_up_pages(&self, new_ids: &[i64]) {
+        let Ok(stored) = self.store.entries_by_ids(new_ids).await else {
+            return;
+        };
+        for e in stored.iter().take(MAX_PAGE_LOOKUPS) {
+            let Some(url) = e.entry.url.as_deref().and_then(|u| Url::parse(u).ok()) else {
+                continue;
+            };
+            let outcome = {
+                let Ok(_global) = self.global.acquire().await else {
+                    return;
+                };
+                let host = self.host_limit(&url);
+                let Ok(_host) = host.acquire().await else {
+                    return;
+                };
+                self.fetcher.fetch(&url, &Validators::default()).await
+            };
+            let FetchOutcome::Fetched(page) = outcome else {
+                tracing::debug!(url = %url, "page lookup failed; skipped");
+                continue;
+            };
+            let html = String::from_utf8_lossy(&page.body);
+            let links = normalize::page_alternates(&html, &page.final_url);
+            if let Err(err) = self
+                .store
+                .save_page_alternates(e.id, &links, Utc::now())
+                .await
+            {
+                tracing::warn!(url = %url, error = %err, "cannot keep page alternates");
+            }
+        }
     }
 
     fn fail(

@@ -85,6 +85,12 @@ fn rel(rule: Rule, why: impl Into<String>) -> Option<Relation> {
 
 /// How `new` relates to `old`, by the first rule that holds.
 pub fn relation(new: &Features, old: &Features) -> Option<Relation> {
+    relation_with(new, old, EVIDENCE_THRESHOLD)
+}
+
+/// `relation` with another evidence threshold: the evaluation sweeps it to
+/// show why `EVIDENCE_THRESHOLD` is where it is.
+pub fn relation_with(new: &Features, old: &Features, evidence_threshold: f64) -> Option<Relation> {
     let same_lang = new.language == old.language;
     if new.url.is_some() && new.url == old.url {
         return rel(Rule::Duplicate, "same canonical URL");
@@ -129,7 +135,7 @@ pub fn relation(new: &Features, old: &Features) -> Option<Relation> {
         return rel(Rule::UrlShape, "same slug in the declared URL shape");
     }
     let score = evidence_score(new, old);
-    if score >= EVIDENCE_THRESHOLD {
+    if score >= evidence_threshold {
         return rel(Rule::Evidence, format!("evidence score {score:.2}"));
     }
     None

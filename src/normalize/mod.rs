@@ -15,6 +15,7 @@ mod key;
 mod language;
 mod links;
 mod media;
+mod page;
 mod repair;
 mod sanitize;
 mod url;
@@ -29,6 +30,7 @@ use extras::{FeedExtras, ItemExtras};
 
 pub use self::url::{canonical_url, resolve_canonical};
 pub use language::detect as detect_language;
+pub use page::page_alternates;
 pub use sanitize::to_text as html_to_text;
 
 /// What `parse_feed` needs to know about the source.

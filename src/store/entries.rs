@@ -43,6 +43,8 @@ pub struct UpsertSummary {
     pub unchanged: usize,
     /// Ids of the entries created or changed, for later stages to react to.
     pub changed_ids: Vec<i64>,
+    /// Ids of the entries created (a subset of `changed_ids`).
+    pub new_ids: Vec<i64>,
 }
 
 pub(super) const ENTRY_COLUMNS: &str =
@@ -168,6 +170,7 @@ impl Store {
             if let Some(id) = inserted {
                 summary.new += 1;
                 summary.changed_ids.push(id);
+                summary.new_ids.push(id);
                 continue;
             }
             let updated: Option<i64> = sqlx::query_scalar(

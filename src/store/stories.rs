@@ -7,7 +7,7 @@ use sqlx::any::AnyRow;
 
 use super::entries::{StoredEntry, ENTRY_COLUMNS};
 use super::{from_millis, get, opt_from_millis, to_millis, Store, StoreError};
-use crate::domain::{EntryRole, Lang};
+use crate::domain::{EntryLink, EntryRole, Lang, LinkRel};
 
 /// Strong keys name few entries; this many candidates is already a sign of
 /// a bad key (a feed URL used as "original" by every item).
@@ -363,5 +363,65 @@ impl Store {
                 .fetch_all(&self.pool)
                 .await?,
         )
+    }
+}
+
+impl Store {
+    /// Records the hreflang alternates read from an entry's page.
+    pub async fn save_page_alternates(
+        &self,
+        entry_id: i64,
+        links: &[EntryLink],
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await?;
+        for l in links {
+            let Some(lang) = &l.hreflang else { continue };
+            sqlx::query(
+                "INSERT INTO page_alternates (entry_id, href, hreflang, fetched_at) \
+                 VALUES ($1, $2, $3, $4) ON CONFLICT (entry_id, href) DO NOTHING",
+            )
+            .bind(entry_id)
+            .bind(l.href.as_str())
+            .bind(lang.as_str())
+            .bind(to_millis(now))
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Page alternates of the given entries.
+    pub async fn page_alternates(&self, ids: &[i64]) -> Result<Vec<(i64, EntryLink)>, StoreError> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let sql = format!(
+            "SELECT entry_id, href, hreflang FROM page_alternates WHERE entry_id IN ({}) \
+             ORDER BY entry_id, href",
+            placeholders(1, ids.len())
+        );
+        let mut q = sqlx::query_as::<_, (i64, String, String)>(&sql);
+        for id in ids {
+            q = q.bind(*id);
+        }
+        Ok(q.fetch_all(&self.pool)
+            .await?
+            .into_iter()
+            .filter_map(|(id, href, lang)| {
+                Lang::parse(&lang).ok().map(|lang| {
+                    (
+                        id,
+                        EntryLink {
+                            rel: LinkRel::Alternate,
+                            href,
+                            hreflang: Some(lang),
+                            title: None,
+                        },
+                    )
+                })
+            })
+            .collect())
     }
 }

@@ -251,4 +251,15 @@ fn poll_then_sources_show_the_demo_feeds_in_a_table() {
     );
     assert!(cells[5].starts_with("in "), "next poll, relative: {health}");
     assert_eq!(cells[8], "3", "entries: {health}");
+
+    // Every demo article and its four translations make one story each.
+    let stories = wirebridge(&config, &["stories", "--lang", "PT-br"]);
+    assert!(stories.status.success(), "{}", stderr(&stories));
+    let table = stdout(&stories);
+    assert!(table.contains("3 stories"), "{table}");
+    let rows: Vec<&str> = table
+        .lines()
+        .filter(|l| l.contains("en pt-BR de fr ar"))
+        .collect();
+    assert_eq!(rows.len(), 3, "{table}");
 }

@@ -350,3 +350,87 @@ async fn the_daemon_polls_answers_healthz_and_stops_when_asked() {
         .expect("task");
     stopped.expect("clean stop");
 }
+
+#[tokio::test]
+async fn a_sources_page_lookups_link_translations_declared_only_in_the_page() {
+    let server = FeedServer::start().await;
+    let fr_page = server.url("/fr/greve-des-pilotes");
+    let en_page = server.url("/en/pilots-strike");
+    let item = |url: &str, title: &str, lang: &str| {
+        format!(
+            "<?xml version=\"1.0\"?><rss version=\"2.0\"><channel><title>{lang}</title>\
+             <language>{lang}</language><item><guid>{url}</guid><title>{title}</title>\
+             <link>{url}</link><description>{title}</description></item></channel></rss>"
+        )
+    };
+    server.set(
+        "/en/feed",
+        Reply::ok(RSS, item(&en_page, "Pilots strike", "en")),
+    );
+    server.set(
+        "/fr/feed",
+        Reply::ok(RSS, item(&fr_page, "Grève des pilotes", "fr")),
+    );
+    server.set(
+        "/fr/greve-des-pilotes",
+        Reply::ok(
+            "text/html",
+            format!(
+                "<!DOCTYPE html><html><head><link rel=\"alternate\" hreflang=\"en\" \
+                 href=\"{en_page}\"></head><body>Grève</body></html>"
+            ),
+        ),
+    );
+    let (_dir, db) = sqlite_url();
+    let (en_feed, fr_feed) = (server.url("/en/feed"), server.url("/fr/feed"));
+    let toml = config_toml(
+        &db,
+        &[
+            Src {
+                id: "wire-en",
+                url: &en_feed,
+                language: "en",
+                role: "publisher",
+            },
+            Src {
+                id: "wire-fr",
+                url: &fr_feed,
+                language: "fr",
+                role: "publisher",
+            },
+        ],
+    )
+    .replace(
+        "id = \"wire-fr\"\n",
+        "id = \"wire-fr\"\npage_lookups = true\n",
+    );
+    let cfg = Config::parse(Path::new("test.toml"), &toml).expect("config");
+    let store = Store::open(&db).await.expect("store");
+    let poller = Poller::new(Arc::new(cfg), store.clone()).expect("poller");
+    poller.sync_sources().await.expect("sync");
+    poller.poll_now(None, &|_| {}).await.expect("poll");
+
+    assert!(
+        server
+            .seen()
+            .iter()
+            .any(|r| r.path == "/fr/greve-des-pilotes"),
+        "the French article's page was read"
+    );
+    assert!(
+        !server.seen().iter().any(|r| r.path == "/en/pilots-strike"),
+        "sources without page lookups fetch no pages"
+    );
+    let fr = store.entry_by_url(&fr_page).await.expect("fr entry");
+    let en = store.entry_by_url(&en_page).await.expect("en entry");
+    let (fr, en) = (fr.link.expect("linked"), en.link.expect("linked"));
+    assert_eq!(fr.story_id, en.story_id, "one story");
+
+    // A second poll does not count the page's links as an edit.
+    server.set(
+        "/fr/feed",
+        Reply::ok(RSS, item(&fr_page, "Grève des pilotes", "fr")).header("x-again", "1"),
+    );
+    let again = poller.poll_now(None, &|_| {}).await.expect("poll");
+    assert!(again.iter().all(|r| r.updated == 0), "{again:?}");
+}
