@@ -434,3 +434,39 @@ async fn a_sources_page_lookups_link_translations_declared_only_in_the_page() {
     let again = poller.poll_now(None, &|_| {}).await.expect("poll");
     assert!(again.iter().all(|r| r.updated == 0), "{again:?}");
 }
+
+#[tokio::test]
+async fn one_host_is_never_asked_more_than_its_per_host_limit_at_once() {
+    let server = FeedServer::start().await;
+    let (_dir, db) = sqlite_url();
+    let urls: Vec<String> = (0..6).map(|n| server.url(&format!("/feed{n}"))).collect();
+    for n in 0..6 {
+        server.set(
+            &format!("/feed{n}"),
+            Reply::ok(RSS, rss(&[("a1", "Port strike")])).after(Duration::from_millis(150)),
+        );
+    }
+    let ids: Vec<String> = (0..6).map(|n| format!("s{n}")).collect();
+    let sources: Vec<Src> = ids
+        .iter()
+        .zip(&urls)
+        .map(|(id, url)| Src {
+            id,
+            url,
+            language: "en",
+            role: "outlet",
+        })
+        .collect();
+    let toml = config_toml(&db, &sources).replace(
+        "[fetch]\n",
+        "[fetch]\nmax_per_host = 2\nmax_concurrent = 8\n",
+    );
+    let cfg = Config::parse(Path::new("test.toml"), &toml).expect("config");
+    let store = Store::open(&db).await.expect("store");
+    let poller = Poller::new(Arc::new(cfg), store).expect("poller");
+    poller.sync_sources().await.expect("sync");
+    let reports = poller.poll_now(None, &|_| {}).await.expect("poll");
+    assert!(reports.iter().all(|r| r.outcome == PollOutcome::Fetched));
+    assert_eq!(server.hits(), 6);
+    assert_eq!(server.most_in_flight(), 2, "two at a time for one host");
+}

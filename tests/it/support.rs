@@ -157,6 +157,8 @@ pub struct Reply {
     pub status: u16,
     pub headers: Vec<(String, String)>,
     pub body: Vec<u8>,
+    /// How long the server waits before answering.
+    pub delay: std::time::Duration,
 }
 
 impl Reply {
@@ -165,6 +167,7 @@ impl Reply {
             status: 200,
             headers: vec![("content-type".into(), content_type.into())],
             body: body.into(),
+            delay: std::time::Duration::ZERO,
         }
     }
     pub fn status(status: u16) -> Reply {
@@ -172,7 +175,12 @@ impl Reply {
             status,
             headers: Vec::new(),
             body: Vec::new(),
+            delay: std::time::Duration::ZERO,
         }
+    }
+    pub fn after(mut self, delay: std::time::Duration) -> Reply {
+        self.delay = delay;
+        self
     }
     pub fn header(mut self, name: &str, value: &str) -> Reply {
         self.headers.push((name.into(), value.into()));
@@ -192,6 +200,8 @@ pub struct FeedServer {
     replies: Arc<Mutex<HashMap<String, Reply>>>,
     seen: Arc<Mutex<Vec<Seen>>>,
     hits: Arc<AtomicUsize>,
+    in_flight: Arc<AtomicUsize>,
+    most_in_flight: Arc<AtomicUsize>,
     pub addr: Option<SocketAddr>,
 }
 
@@ -225,6 +235,11 @@ impl FeedServer {
         self.hits.load(Ordering::SeqCst)
     }
 
+    /// The most requests the server was answering at one moment.
+    pub fn most_in_flight(&self) -> usize {
+        self.most_in_flight.load(Ordering::SeqCst)
+    }
+
     pub fn seen(&self) -> Vec<Seen> {
         self.seen.lock().expect("lock").clone()
     }
@@ -238,6 +253,12 @@ async fn answer(State(server): State<FeedServer>, req: Request) -> Response {
         headers: req.headers().clone(),
     });
     let reply = server.replies.lock().expect("lock").get(&path).cloned();
+    let now = server.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
+    server.most_in_flight.fetch_max(now, Ordering::SeqCst);
+    if let Some(r) = &reply {
+        tokio::time::sleep(r.delay).await;
+    }
+    server.in_flight.fetch_sub(1, Ordering::SeqCst);
     let Some(reply) = reply else {
         return Response::builder()
             .status(StatusCode::NOT_FOUND)
