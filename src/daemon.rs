@@ -25,6 +25,8 @@ pub struct Daemon {
     listener: TcpListener,
     state: AppState,
     poller: Arc<Poller>,
+    /// The feed cache, shared by the feed routes and the WebSub task.
+    feeds: crate::publish::Feeds,
 }
 
 impl Daemon {
@@ -40,10 +42,12 @@ impl Daemon {
             .await
             .with_context(|| format!("binding {}", config.server.bind))?;
         let poller = Arc::new(Poller::new(Arc::clone(&config), store.clone())?);
+        let feeds = crate::publish::Feeds::new(Arc::clone(&config), store.clone());
         Ok(Daemon {
             listener,
             state: AppState { config, store },
             poller,
+            feeds,
         })
     }
 
@@ -58,7 +62,7 @@ impl Daemon {
     /// Runs HTTP and the poller until `cancel` fires or one of them fails.
     pub async fn run_until_stopped(self, cancel: CancellationToken) -> anyhow::Result<()> {
         let mut tasks: JoinSet<(&'static str, anyhow::Result<()>)> = JoinSet::new();
-        let app = http::router(self.state.clone());
+        let app = http::router_with_feeds(self.state.clone(), self.feeds.clone());
         let http_cancel = cancel.clone();
         let listener = self.listener;
         tasks.spawn(async move {
@@ -70,7 +74,29 @@ impl Daemon {
         });
         let poll_cancel = cancel.clone();
         let poller = self.poller;
+        let (reload_poller, reload_cancel) = (Arc::clone(&poller), cancel.clone());
         tasks.spawn(async move { ("poller", poller.run_until_stopped(poll_cancel).await) });
+        let path = self.state.config.path.clone();
+        tasks.spawn(async move {
+            ("reload", reload_on_hangup(path, reload_poller, reload_cancel).await)
+        });
+        if let Some(pinger) = crate::publish::websub::Pinger::new(self.feeds.clone())? {
+            let websub_cancel = cancel.clone();
+            tasks.spawn(async move { ("websub", pinger.run_until_stopped(websub_cancel).await) });
+        }
+        let fed = crate::federation::Federation::new(
+            Arc::clone(&self.state.config),
+            self.state.store.clone(),
+        )?;
+        let (plan_fed, plan_cancel, send_cancel) = (Arc::clone(&fed), cancel.clone(), cancel.clone());
+        tasks.spawn(async move {
+            let planned = crate::federation::planner::run(plan_fed, plan_cancel).await;
+            ("federation planner", planned)
+        });
+        tasks.spawn(async move {
+            let sent = crate::federation::delivery::run(fed, send_cancel).await;
+            ("federation delivery", sent)
+        });
         tracing::info!("wirebridge is running");
 
         let mut failure = None;
@@ -108,6 +134,47 @@ fn report_exit(name: &str, result: &anyhow::Result<()>, cancel: &CancellationTok
         Ok(()) if cancel.is_cancelled() => tracing::info!(task = name, "stopped"),
         Ok(()) => tracing::error!(task = name, "stopped unexpectedly"),
         Err(e) => tracing::error!(task = name, error = format!("{e:#}"), "failed"),
+    }
+}
+
+/// SIGHUP: re-reads and re-validates the configuration file; a good one
+/// hands the poller its new source list, a bad one is logged and the
+/// running configuration kept. Other settings need a restart.
+async fn reload_on_hangup(
+    path: std::path::PathBuf,
+    poller: Arc<Poller>,
+    cancel: CancellationToken,
+) -> anyhow::Result<()> {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        let mut hangups = signal(SignalKind::hangup()).context("listening for SIGHUP")?;
+        loop {
+            tokio::select! {
+                _ = cancel.cancelled() => return Ok(()),
+                got = hangups.recv() => if got.is_none() { return Ok(()) },
+            }
+            match Config::load(&path) {
+                Ok(config) => {
+                    let sources = config.sources.len();
+                    match poller.replace_config(Arc::new(config)).await {
+                        Ok(()) => tracing::info!(sources, "configuration reloaded"),
+                        Err(e) => tracing::error!(error = format!("{e:#}"), "reload failed"),
+                    }
+                }
+                Err(e) => tracing::error!(
+                    config = %path.display(),
+                    error = %e,
+                    "the configuration file is invalid; keeping the running one"
+                ),
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = (path, poller);
+        cancel.cancelled().await;
+        Ok(())
     }
 }
 

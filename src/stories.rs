@@ -34,7 +34,7 @@ pub struct Linker {
     sources: HashMap<SourceId, SourceInfo>,
     /// Linking reads candidates then writes a decision; two entries of one
     /// story linked at once could each start a story. One at a time per
-    /// process (several processes: see ARCHITECTURE.md, multi-instance).
+    /// process, and across processes on PostgreSQL (`Store::lock_linking`).
     lock: tokio::sync::Mutex<()>,
     evidence_threshold: f64,
 }
@@ -104,8 +104,10 @@ impl Linker {
     }
 
     /// Links one stored entry (new, or changed at its source).
+    #[tracing::instrument(name = "link", skip(self), fields(story = tracing::field::Empty))]
     pub async fn link_entry(&self, entry_id: i64) -> anyhow::Result<LinkOutcome> {
         let _one_at_a_time = self.lock.lock().await;
+        let _everywhere = self.store.lock_linking().await?;
         let mut entry = self.store.entry_by_id(entry_id).await?;
         self.with_page_alternates(std::slice::from_mut(&mut entry))
             .await?;
@@ -196,6 +198,8 @@ impl Linker {
             now: Utc::now(),
         };
         let story_id = self.store.apply_link(&plan).await?;
+        crate::observe::link_decided(plan.rule.as_deref());
+        tracing::Span::current().record("story", story_id);
         // The entry may have left a story (re-linked after an edit or an
         // unlink): the members left behind get their roles recomputed.
         if let Some(old) = current.filter(|old| *old != story_id && !decision.merge.contains(old)) {

@@ -24,6 +24,17 @@ pub fn describe(c: &Config) -> String {
         None => "disabled (no admin token)",
     };
     let _ = writeln!(out, "Admin API     {admin}");
+    let _ = writeln!(
+        out,
+        "Feeds         {} stories live, older ones in archive pages of {}",
+        c.feeds.live_items, c.feeds.live_items
+    );
+    let hub = c
+        .websub
+        .hub
+        .as_ref()
+        .map_or("none (no WebSub pings)".to_string(), |h| h.to_string());
+    let _ = writeln!(out, "WebSub hub    {hub}");
     let f = &c.fetch;
     let _ = writeln!(out, "User-Agent    {}", c.user_agent());
     let guard = if f.allow_private_addresses {
@@ -74,15 +85,24 @@ pub fn describe(c: &Config) -> String {
     let _ = writeln!(out, "\nFediverse accounts ({})", c.actors.len());
     let mut table = Table::new();
     table.load_preset(presets::UTF8_FULL_CONDENSED);
-    table.set_header(["handle", "display name", "languages"]);
+    table.set_header(["handle", "display name", "languages", "posts as", "backfill"]);
     for a in &c.actors {
         table.add_row([
             c.handle(a),
             a.display_name.clone().unwrap_or_default(),
             langs(&a.languages),
+            a.object_type.as_str().to_string(),
+            a.backfill.to_string(),
         ]);
     }
-    let _ = writeln!(out, "{table}");
+    let f = &c.federation;
+    let _ = writeln!(
+        out,
+        "{table}\nDelivery: {} at once ({} per host), updates sent after {} without edits",
+        f.delivery_concurrency,
+        f.delivery_per_host,
+        interval(f.update_debounce)
+    );
     out
 }
 

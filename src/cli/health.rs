@@ -123,6 +123,7 @@ fn summary(reports: &[PollReport]) -> String {
         (PollOutcome::RateLimited, "rate limited"),
         (PollOutcome::Gone, "gone"),
         (PollOutcome::Skipped, "skipped (gone)"),
+        (PollOutcome::Elsewhere, "polled by another instance"),
     ] {
         let n = count(&|o| o == outcome);
         if n > 0 {

@@ -5,8 +5,10 @@
 
 mod check;
 mod health;
+mod ops;
+mod retract;
 mod stories;
-mod when;
+pub(crate) mod when;
 
 use std::path::PathBuf;
 
@@ -67,9 +69,31 @@ pub enum Command {
         /// The article's URL.
         url: String,
     },
+    /// Withdraw a story (by any of its URLs) from every feed and, with a
+    /// Delete, from the fediverse.
+    Retract {
+        /// Any URL of the story's articles.
+        url: String,
+    },
     /// Move source lists in and out as OPML.
     #[command(subcommand)]
     Opml(OpmlCommand),
+    /// Who follows each fediverse account, and where we deliver to them.
+    Followers {
+        /// Only this actor's followers (its username).
+        #[arg(long, value_name = "NAME")]
+        actor: Option<String>,
+    },
+    /// The delivery queue: pending deliveries, failing hosts, retry times.
+    Deliveries,
+    /// Copy the SQLite database, online and consistent, to a new file
+    /// (PostgreSQL: use pg_dump).
+    Backup {
+        /// The new file; it must not exist yet.
+        path: PathBuf,
+    },
+    /// Apply pending database migrations and print the schema version.
+    Migrate,
 }
 
 #[derive(Debug, Subcommand)]
@@ -107,6 +131,11 @@ pub async fn run(command: Command, config: Config) -> anyhow::Result<()> {
         Command::Stories { lang, limit } => stories::list(config, lang.as_deref(), limit).await,
         Command::Link { url_a, url_b } => stories::link(config, &url_a, &url_b).await,
         Command::Unlink { url } => stories::unlink(config, &url).await,
+        Command::Retract { url } => retract::retract(config, &url).await,
+        Command::Followers { actor } => ops::followers(config, actor.as_deref()).await,
+        Command::Deliveries => ops::deliveries(config).await,
+        Command::Backup { path } => ops::backup(config, &path).await,
+        Command::Migrate => ops::migrate(config).await,
         Command::Opml(OpmlCommand::Import { file }) => opml_import(&config, &file),
         Command::Opml(OpmlCommand::Export) => {
             let title = format!("{} sources", config.publisher.name);

@@ -10,7 +10,7 @@ use url::Url;
 use super::error::Location;
 use super::raw::{RawActor, RawSource};
 use super::validate::{Validator, MINUTE, POLL_EVERY};
-use super::{ActorConfig, SourceConfig};
+use super::{ActorConfig, ObjectType, SourceConfig};
 use crate::domain::Lang;
 
 impl Validator<'_> {
@@ -170,11 +170,39 @@ impl Validator<'_> {
                     langs
                 }
             };
+            let image = |v: &mut Self, raw: &Option<Spanned<String>>, field: &str| {
+                let raw = raw.as_ref()?;
+                match Url::parse(raw.get_ref().trim()) {
+                    Ok(u) if matches!(u.scheme(), "http" | "https") => Some(u),
+                    _ => {
+                        let msg = format!("`{}` is not an http(s) URL", raw.get_ref());
+                        v.report(raw.span(), key(field), msg);
+                        None
+                    }
+                }
+            };
+            let icon = image(self, &a.icon, "icon");
+            let header = image(self, &a.header, "header");
+            let object_type = match a.object_type.as_ref().map(|t| (t.get_ref().as_str(), t)) {
+                None | Some(("Note", _)) => ObjectType::Note,
+                Some(("Article", _)) => ObjectType::Article,
+                Some((other, t)) => {
+                    let msg = format!("`{other}` is not an object type: use \"Note\" or \"Article\"");
+                    self.report(t.span(), key("object_type"), msg);
+                    ObjectType::Note
+                }
+            };
             out.push(ActorConfig {
                 username: name,
                 display_name: a.display_name,
                 summary: a.summary,
                 languages,
+                icon,
+                header,
+                object_type,
+                backfill: a.backfill,
+                fields: a.fields.into_iter().map(|f| (f.name, f.value)).collect(),
+                discoverable: a.discoverable.unwrap_or(true),
             });
         }
         out

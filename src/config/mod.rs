@@ -40,6 +40,49 @@ pub struct Config {
     pub admin: AdminConfig,
     pub sources: Vec<SourceConfig>,
     pub actors: Vec<ActorConfig>,
+    pub feeds: FeedsConfig,
+    pub websub: WebSubConfig,
+    pub federation: FederationConfig,
+}
+
+/// `[federation]`: how posting and delivery behave.
+#[derive(Debug, Clone)]
+pub struct FederationConfig {
+    /// Quiet time after the last edit of a story before its `Update` goes out.
+    pub update_debounce: Duration,
+    /// Deliveries in flight at once, all hosts together.
+    pub delivery_concurrency: usize,
+    /// Deliveries in flight at once to one host.
+    pub delivery_per_host: usize,
+}
+
+impl Default for FederationConfig {
+    fn default() -> Self {
+        FederationConfig {
+            update_debounce: Duration::from_secs(60),
+            delivery_concurrency: 16,
+            delivery_per_host: 2,
+        }
+    }
+}
+
+/// `[feeds]`: the republished feeds.
+#[derive(Debug, Clone)]
+pub struct FeedsConfig {
+    /// Stories in a live feed, and in each RFC 5005 archive page.
+    pub live_items: usize,
+}
+
+impl Default for FeedsConfig {
+    fn default() -> Self {
+        FeedsConfig { live_items: 50 }
+    }
+}
+
+/// `[websub]`: the hub our feeds advertise and ping when they change.
+#[derive(Debug, Clone, Default)]
+pub struct WebSubConfig {
+    pub hub: Option<Url>,
 }
 
 #[derive(Debug, Clone)]
@@ -160,6 +203,36 @@ pub struct ActorConfig {
     pub summary: Option<String>,
     /// A subset of the publisher's languages; all of them when omitted.
     pub languages: Vec<Lang>,
+    /// Avatar and profile header image URLs.
+    pub icon: Option<Url>,
+    pub header: Option<Url>,
+    /// What each story is posted as.
+    pub object_type: ObjectType,
+    /// Stories first seen before the actor existed that are still
+    /// delivered (the most recent ones); 0 = none, no flood at start.
+    pub backfill: usize,
+    /// Profile fields (`PropertyValue`): name and text or URL.
+    pub fields: Vec<(String, String)>,
+    /// Whether the account may be suggested in directories.
+    pub discoverable: bool,
+}
+
+/// The ActivityStreams type of posted objects.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ObjectType {
+    /// Shown inline by Mastodon: the default.
+    Note,
+    /// Long-form; Mastodon shows the title and a link.
+    Article,
+}
+
+impl ObjectType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ObjectType::Note => "Note",
+            ObjectType::Article => "Article",
+        }
+    }
 }
 
 impl Config {

@@ -26,6 +26,12 @@ pub(super) struct RawConfig {
     pub sources: Vec<RawSource>,
     #[serde(default)]
     pub actors: Vec<RawActor>,
+    #[serde(default)]
+    pub feeds: RawFeeds,
+    #[serde(default)]
+    pub websub: RawWebSub,
+    #[serde(default)]
+    pub federation: RawFederation,
 }
 
 #[derive(Deserialize)]
@@ -93,6 +99,45 @@ pub(super) struct RawActor {
     pub display_name: Option<String>,
     pub summary: Option<String>,
     pub languages: Option<Spanned<Vec<Spanned<String>>>>,
+    pub icon: Option<Spanned<String>>,
+    pub header: Option<Spanned<String>>,
+    pub object_type: Option<Spanned<String>>,
+    #[serde(default)]
+    pub backfill: usize,
+    #[serde(default)]
+    pub fields: Vec<RawActorField>,
+    pub discoverable: Option<bool>,
+}
+
+/// One profile field (`PropertyValue`) of an actor.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawActorField {
+    pub name: String,
+    pub value: String,
+}
+
+/// `[federation]`: delivery and posting tunables; every key optional.
+#[derive(Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub(super) struct RawFederation {
+    pub update_debounce: Option<Spanned<HumanDuration>>,
+    pub delivery_concurrency: Option<Spanned<usize>>,
+    pub delivery_per_host: Option<Spanned<usize>>,
+}
+
+/// `[feeds]`: every key optional.
+#[derive(Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub(super) struct RawFeeds {
+    pub live_items: Option<Spanned<u64>>,
+}
+
+/// `[websub]`: no hub, no pings.
+#[derive(Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub(super) struct RawWebSub {
+    pub hub: Option<Spanned<String>>,
 }
 
 /// `"15m"`, `"1h 30m"`, `"45s"`.

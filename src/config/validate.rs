@@ -11,9 +11,12 @@ use toml::Spanned;
 use url::Url;
 
 use super::error::{ConfigError, Location, Problem};
-use super::raw::{HumanDuration, RawConfig, RawFetch, RawPublisher, RawServer};
+use super::raw::{
+    HumanDuration, RawConfig, RawFederation, RawFeeds, RawFetch, RawPublisher, RawServer, RawWebSub,
+};
 use super::{
-    AdminConfig, Config, DatabaseConfig, FetchConfig, PublisherConfig, ServerConfig,
+    AdminConfig, Config, DatabaseConfig, FederationConfig, FeedsConfig, FetchConfig, PublisherConfig, ServerConfig,
+    WebSubConfig,
     ADMIN_TOKEN_ENV, DATABASE_URL_ENV, DEFAULT_DATABASE_URL,
 };
 use crate::domain::Lang;
@@ -51,6 +54,9 @@ pub(super) fn parse(
         .unwrap_or_else(|_| PathBuf::from("/"));
     let sources = v.sources(raw.sources, &base_dir);
     let actors = v.actors(raw.actors, &publisher.languages);
+    let feeds = v.feeds(raw.feeds);
+    let websub = v.websub(raw.websub);
+    let federation = v.federation(raw.federation);
     match (server, database) {
         (Some(server), Some(database)) if v.problems.is_empty() => Ok(Config {
             path: path.to_path_buf(),
@@ -61,6 +67,9 @@ pub(super) fn parse(
             admin,
             sources,
             actors,
+            feeds,
+            websub,
+            federation,
         }),
         _ => Err(invalid(v.problems)),
     }
@@ -353,6 +362,52 @@ impl Validator<'_> {
             );
         }
         value
+    }
+
+    fn feeds(&mut self, raw: RawFeeds) -> FeedsConfig {
+        let d = FeedsConfig::default();
+        let live_items = self.count(
+            &raw.live_items,
+            "feeds.live_items",
+            (1, 1000),
+            d.live_items as u64,
+        );
+        FeedsConfig {
+            live_items: usize::try_from(live_items).unwrap_or(d.live_items),
+        }
+    }
+
+    fn websub(&mut self, raw: RawWebSub) -> WebSubConfig {
+        WebSubConfig {
+            hub: raw
+                .hub
+                .as_ref()
+                .and_then(|hub| self.web_url(hub, "websub.hub")),
+        }
+    }
+
+    /// Zero workers would never deliver; a debounce past a day would look
+    /// like a lost edit.
+    fn federation(&mut self, raw: RawFederation) -> FederationConfig {
+        let mut out = FederationConfig::default();
+        if let Some(d) = raw.update_debounce {
+            if d.get_ref().0 > DAY {
+                self.report(d.span(), "federation.update_debounce", "must be at most 1 day");
+            }
+            out.update_debounce = d.get_ref().0;
+        }
+        for (raw, key, slot) in [
+            (raw.delivery_concurrency, "federation.delivery_concurrency", &mut out.delivery_concurrency),
+            (raw.delivery_per_host, "federation.delivery_per_host", &mut out.delivery_per_host),
+        ] {
+            if let Some(n) = raw {
+                if !(1..=1024).contains(n.get_ref()) {
+                    self.report(n.span(), key, "must be between 1 and 1024");
+                }
+                *slot = *n.get_ref();
+            }
+        }
+        out
     }
 
     fn admin(&mut self, raw: Option<Spanned<String>>, from_env: Option<String>) -> AdminConfig {

@@ -1,7 +1,11 @@
 //! The HTTP surface. `router(state)` apart from `serve`, so tests can drive
 //! the real routes; errors are turned into statuses here and nowhere else.
 
+mod admin;
 mod api;
+mod federation;
+mod feeds;
+mod home;
 
 use std::sync::Arc;
 
@@ -22,10 +26,22 @@ pub struct AppState {
 }
 
 pub fn router(state: AppState) -> Router {
+    let feeds = crate::publish::Feeds::new(Arc::clone(&state.config), state.store.clone());
+    router_with_feeds(state, feeds)
+}
+
+/// `router` with a given feed cache: the daemon shares one between the
+/// HTTP side and the WebSub task.
+pub fn router_with_feeds(state: AppState, feeds: crate::publish::Feeds) -> Router {
     Router::new()
+        .merge(feeds::routes(feeds))
+        .merge(federation::routes(&state))
         .route("/healthz", get(healthz))
         .route("/api/stories", get(api::stories))
         .route("/api/translations", get(api::translations))
+        .merge(admin::routes())
+        // Outermost: times every route, by its pattern.
+        .layer(axum::middleware::from_fn(crate::observe::track_http))
         .with_state(state)
 }
 

@@ -161,6 +161,18 @@ impl Fetcher {
         &self.settings
     }
 
+    /// The guarded client, for outbound HTTP other than feeds (federation
+    /// deliveries and actor look-ups). It follows no redirects; callers
+    /// must pass each URL through `check_target` first, as `fetch` does.
+    pub fn client(&self) -> &reqwest::Client {
+        &self.client
+    }
+
+    /// The address guard's verdict on `url` before a request is sent.
+    pub async fn check_target(&self, url: &Url) -> Result<(), FetchError> {
+        http::check_target(self, url).await
+    }
+
     /// One fetch of `url`, redirects and body included, within
     /// `settings.total_timeout`; a server dripping bytes is cut off there.
     pub async fn fetch(&self, url: &Url, validators: &Validators) -> FetchOutcome {

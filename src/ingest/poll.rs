@@ -41,6 +41,9 @@ pub enum PollOutcome {
     Failed,
     /// Already gone: not fetched.
     Skipped,
+    /// Another process holds this source's poll lease (several instances
+    /// on one PostgreSQL database), or it was no longer due: not fetched.
+    Elsewhere,
 }
 
 impl PollOutcome {
@@ -53,6 +56,7 @@ impl PollOutcome {
             PollOutcome::Gone => "gone",
             PollOutcome::Failed => "failed",
             PollOutcome::Skipped => "skipped (gone)",
+            PollOutcome::Elsewhere => "polled elsewhere",
         }
     }
 }
@@ -72,12 +76,22 @@ const DRAIN_BOUND: Duration = Duration::from_secs(10);
 /// The scheduler looks at the store at least this often, so a source made
 /// due by another process or command is not missed for long.
 const MAX_IDLE: Duration = Duration::from_secs(30);
+/// A poll lease outlives the longest poll by this much (page lookups, a
+/// slow store), and a crashed holder's lease expires after it.
+const LEASE_MARGIN: Duration = Duration::from_secs(60);
+/// How long the scheduler waits after the store failed to answer.
+const STORE_RETRY: Duration = Duration::from_secs(5);
 /// Article pages fetched per poll of a source with `page_lookups`, so a
 /// feed of 500 new items does not become 500 requests at once.
 const MAX_PAGE_LOOKUPS: usize = 20;
 
 pub struct Poller {
-    config: Arc<Config>,
+    /// Names this process in poll leases.
+    instance: String,
+    /// Replaced on SIGHUP (`replace_config`); read through `config()`.
+    config: std::sync::RwLock<Arc<Config>>,
+    /// Wakes the scheduler when the source list changed.
+    reloaded: tokio::sync::Notify,
     store: Store,
     linker: Arc<Linker>,
     fetcher: Fetcher,
@@ -99,13 +113,30 @@ impl Poller {
     ) -> anyhow::Result<Poller> {
         let fetcher = Fetcher::new(fetch_settings(&config))?;
         Ok(Poller {
+            instance: format!("{}-{}", std::process::id(), hex::encode(rand::random::<[u8; 4]>())),
             linker,
             global: Arc::new(Semaphore::new(config.fetch.max_concurrent.max(1))),
             per_host: Mutex::new(HashMap::new()),
-            config,
+            config: std::sync::RwLock::new(config),
+            reloaded: tokio::sync::Notify::new(),
             store,
             fetcher,
         })
+    }
+
+    /// The configuration in force (the latest one loaded).
+    fn config(&self) -> Arc<Config> {
+        Arc::clone(&self.config.read().unwrap_or_else(|p| p.into_inner()))
+    }
+
+    /// Adopts a reloaded configuration: sources added are registered and
+    /// polled, sources removed are no longer polled (their entries stay).
+    /// Fetch settings keep their start-up values until a restart.
+    pub async fn replace_config(&self, config: Arc<Config>) -> anyhow::Result<()> {
+        *self.config.write().unwrap_or_else(|p| p.into_inner()) = config;
+        self.sync_sources().await?;
+        self.reloaded.notify_one();
+        Ok(())
     }
 
     /// Registers the configured sources in the store; a source seen for the
@@ -114,7 +145,7 @@ impl Poller {
         let now = Utc::now();
         let mut rng = StdRng::from_entropy();
         let configured: Vec<_> = self
-            .config
+            .config()
             .sources
             .iter()
             .map(|s| {
@@ -133,15 +164,15 @@ impl Poller {
         only: Option<&SourceId>,
         on_done: &(dyn Fn(&PollReport) + Send + Sync),
     ) -> anyhow::Result<Vec<PollReport>> {
+        let config = self.config();
         let sources: Vec<&SourceConfig> = match only {
-            Some(id) => vec![self
-                .config
+            Some(id) => vec![config
                 .source(id)
                 .ok_or_else(|| anyhow::anyhow!("no source with id `{id}`"))?],
-            None => self.config.sources.iter().collect(),
+            None => config.sources.iter().collect(),
         };
         let mut pending: FuturesUnordered<_> =
-            sources.into_iter().map(|s| self.poll_source(s)).collect();
+            sources.into_iter().map(|s| self.poll_source(s, false)).collect();
         let mut reports = Vec::new();
         while let Some(report) = pending.next().await {
             on_done(&report);
@@ -168,20 +199,32 @@ impl Poller {
         let mut busy: HashSet<SourceId> = HashSet::new();
         loop {
             let now = Utc::now();
-            let states = self.store.source_states().await?;
+            // A store hiccup (a locked SQLite file, a PostgreSQL restart)
+            // must not stop polling for good: log, wait, try again.
+            let states = match self.store.source_states().await {
+                Ok(states) => states,
+                Err(e) => {
+                    tracing::warn!(error = %e, "cannot read source states; retrying");
+                    tokio::select! {
+                        _ = cancel.cancelled() => break,
+                        _ = tokio::time::sleep(STORE_RETRY) => continue,
+                    }
+                }
+            };
             let mut next_wake = now + chrono::Duration::from_std(MAX_IDLE)?;
+            let config = self.config();
             for state in &states {
                 if state.gone || busy.contains(&state.id) {
                     continue;
                 }
-                let Some(cfg) = self.config.source(&state.id) else {
+                let Some(cfg) = config.source(&state.id) else {
                     continue; // no longer configured: kept, not polled
                 };
                 if state.next_poll_at <= now {
                     busy.insert(state.id.clone());
                     let me = Arc::clone(&self);
                     let cfg = cfg.clone();
-                    in_flight.spawn(async move { me.poll_source(&cfg).await });
+                    in_flight.spawn(async move { me.poll_source(&cfg, true).await });
                 } else {
                     next_wake = next_wake.min(state.next_poll_at);
                 }
@@ -190,6 +233,7 @@ impl Poller {
             tokio::select! {
                 _ = cancel.cancelled() => break,
                 _ = tokio::time::sleep(sleep) => {}
+                _ = self.reloaded.notified() => {}
                 Some(done) = in_flight.join_next(), if !in_flight.is_empty() => {
                     match done {
                         Ok(report) => { busy.remove(&report.source); }
@@ -210,7 +254,7 @@ impl Poller {
         let now = Utc::now();
         let mut rng = StdRng::from_entropy();
         for mut state in self.store.source_states().await? {
-            let Some(cfg) = self.config.source(&state.id) else {
+            let Some(cfg) = self.config().source(&state.id).cloned() else {
                 continue;
             };
             if !state.gone && state.next_poll_at < now {
@@ -223,9 +267,10 @@ impl Poller {
 
     /// One source, start to finish; never fails: every problem ends up in
     /// the report and in the source's `last_error`.
-    async fn poll_source(&self, cfg: &SourceConfig) -> PollReport {
+    #[tracing::instrument(name = "poll", skip_all, fields(source = %cfg.id))]
+    async fn poll_source(&self, cfg: &SourceConfig, due_only: bool) -> PollReport {
         let started = Instant::now();
-        let (outcome, new, updated, error) = match self.poll_inner(cfg).await {
+        let (outcome, new, updated, error) = match self.poll_leased(cfg, due_only).await {
             Ok(r) => r,
             Err(e) => (PollOutcome::Failed, 0, 0, Some(format!("{e:#}"))),
         };
@@ -246,7 +291,32 @@ impl Poller {
             ms = report.elapsed.as_millis() as u64,
             "polled"
         );
+        crate::observe::poll_finished(&report);
         report
+    }
+
+    /// Polls under the source's lease, so that of several processes sharing
+    /// one database exactly one polls it per interval.
+    async fn poll_leased(
+        &self,
+        cfg: &SourceConfig,
+        due_only: bool,
+    ) -> anyhow::Result<(PollOutcome, usize, usize, Option<String>)> {
+        let now = Utc::now();
+        let lease = self.config().fetch.timeout * 3 + LEASE_MARGIN;
+        let until = now + chrono::Duration::from_std(lease)?;
+        if !self
+            .store
+            .claim_source(&cfg.id, &self.instance, now, until, due_only)
+            .await?
+        {
+            return Ok((PollOutcome::Elsewhere, 0, 0, None));
+        }
+        let result = self.poll_inner(cfg).await;
+        if let Err(e) = self.store.release_source(&cfg.id, &self.instance).await {
+            tracing::warn!(source = %cfg.id, error = %e, "cannot release the poll lease; it will expire");
+        }
+        result
     }
 
     async fn poll_inner(
@@ -416,7 +486,7 @@ impl Poller {
             now,
             cfg.poll_every,
             failures,
-            self.config.fetch.max_backoff,
+            self.config().fetch.max_backoff,
             &mut rand::thread_rng(),
         );
         (PollOutcome::Failed, 0, 0, Some(message))
@@ -425,7 +495,7 @@ impl Poller {
     fn host_limit(&self, url: &Url) -> Arc<Semaphore> {
         let host = url.host_str().unwrap_or("").to_ascii_lowercase();
         let mut map = self.per_host.lock().unwrap_or_else(|p| p.into_inner());
-        let permits = self.config.fetch.max_per_host.max(1);
+        let permits = self.config().fetch.max_per_host.max(1);
         Arc::clone(
             map.entry(host)
                 .or_insert_with(|| Arc::new(Semaphore::new(permits))),

@@ -8,7 +8,10 @@
 //! folder (`migrations/sqlite`, `migrations/postgres`, same names and order),
 //! embedded in the binary and run on open.
 
+mod admin;
 mod entries;
+mod federation;
+mod feeds;
 mod sources;
 mod stories;
 
@@ -20,9 +23,15 @@ use sqlx::any::{AnyPoolOptions, AnyRow};
 use sqlx::sqlite::SqliteConnectOptions;
 use sqlx::{AnyPool, Executor};
 
+pub use admin::{FollowerListing, HostQueue, QueueStats, SchemaVersion};
 pub use entries::{Linked, StoredEntry, UpsertSummary};
+pub use federation::{
+    ActorKeys, ChangedStory, DeliveryCounts, DeliveryJob, FollowerRow, NewActivity, NewPost,
+    PostRow, RemoteActorRow,
+};
+pub use feeds::FeedFingerprint;
 pub use sources::SourceState;
-pub use stories::{LinkOverride, LinkPlan, StoryRow};
+pub use stories::{LinkOverride, LinkPlan, LinkingLock, StoryRow};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Backend {
@@ -36,6 +45,8 @@ pub enum StoreError {
     NotFound,
     #[error("unsupported database URL `{0}`: use sqlite://PATH or postgres://…")]
     UnsupportedUrl(String),
+    #[error("{0}")]
+    WrongBackend(&'static str),
     #[error("stored data is invalid: {0}")]
     Corrupt(String),
     #[error("migration failed: {0}")]

@@ -144,3 +144,45 @@ impl Store {
         Ok(())
     }
 }
+
+impl Store {
+    /// Takes the poll lease of a source for `owner` until `until`, if no one
+    /// else holds an unexpired lease and — when `due_only` — the source is
+    /// due. One atomic UPDATE on both backends: of several processes asking
+    /// at once, exactly one gets `true`.
+    pub async fn claim_source(
+        &self,
+        id: &SourceId,
+        owner: &str,
+        now: DateTime<Utc>,
+        until: DateTime<Utc>,
+        due_only: bool,
+    ) -> Result<bool, StoreError> {
+        let done = sqlx::query(
+            "UPDATE sources SET lease_owner = $2, lease_until = $3 \
+             WHERE id = $1 AND (lease_until IS NULL OR lease_until < $4 OR lease_owner = $2) \
+             AND ($5 = 0 OR next_poll_at <= $4)",
+        )
+        .bind(id.as_str())
+        .bind(owner)
+        .bind(to_millis(until))
+        .bind(to_millis(now))
+        .bind(i64::from(due_only))
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// Gives a lease back (only the holder can).
+    pub async fn release_source(&self, id: &SourceId, owner: &str) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE sources SET lease_owner = NULL, lease_until = NULL \
+             WHERE id = $1 AND lease_owner = $2",
+        )
+        .bind(id.as_str())
+        .bind(owner)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+}

@@ -425,3 +425,30 @@ impl Store {
             .collect())
     }
 }
+
+/// Held while one entry is linked. On PostgreSQL a transaction-scoped
+/// advisory lock serializes linking across processes (dropping the guard
+/// rolls the empty transaction back, which releases it, even on error
+/// paths); SQLite deployments are one process, whose own mutex suffices.
+pub struct LinkingLock {
+    _tx: Option<sqlx::Transaction<'static, sqlx::Any>>,
+}
+
+/// An arbitrary constant naming the linking lock among advisory locks.
+const LINKING_LOCK_KEY: i64 = 0x7769_7265_6c69_6e6b;
+
+impl Store {
+    pub async fn lock_linking(&self) -> Result<LinkingLock, StoreError> {
+        match self.backend {
+            super::Backend::Postgres => {
+                let mut tx = self.pool.begin().await?;
+                sqlx::query("SELECT pg_advisory_xact_lock($1)")
+                    .bind(LINKING_LOCK_KEY)
+                    .execute(&mut *tx)
+                    .await?;
+                Ok(LinkingLock { _tx: Some(tx) })
+            }
+            super::Backend::Sqlite => Ok(LinkingLock { _tx: None }),
+        }
+    }
+}

@@ -193,6 +193,7 @@ impl Reply {
 pub struct Seen {
     pub path: String,
     pub headers: HeaderMap,
+    pub at: std::time::Instant,
 }
 
 #[derive(Clone, Default)]
@@ -251,6 +252,7 @@ async fn answer(State(server): State<FeedServer>, req: Request) -> Response {
     server.seen.lock().expect("lock").push(Seen {
         path: path.clone(),
         headers: req.headers().clone(),
+        at: std::time::Instant::now(),
     });
     let reply = server.replies.lock().expect("lock").get(&path).cloned();
     let now = server.in_flight.fetch_add(1, Ordering::SeqCst) + 1;

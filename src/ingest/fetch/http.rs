@@ -91,7 +91,7 @@ fn without_fragment(url: &Url) -> Url {
 /// about IP-literal hosts, so those are judged here. Names are judged by the
 /// resolver at connect time; they are also resolved here when trusted pairs
 /// exist, because only here is the port known (the resolver trusts by IP).
-async fn check_target(fetcher: &Fetcher, url: &Url) -> Result<(), FetchError> {
+pub(super) async fn check_target(fetcher: &Fetcher, url: &Url) -> Result<(), FetchError> {
     let policy = &fetcher.policy;
     if !policy.enabled() {
         return Ok(());

@@ -1,0 +1,305 @@
+//! Delivery workers: claim due deliveries from the durable queue, sign
+//! each attempt afresh, POST through the guarded client under a global and
+//! a per-host limit, and record the outcome: 2xx done; 4xx other than
+//! 401/408/429 dropped (410 also drops the followers behind that inbox);
+//! 429 honours Retry-After; anything else retried with Mastodon-like
+//! backoff for about two days, and a host failing for days is marked
+//! unavailable until it contacts us again.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use tokio::task::JoinSet;
+use tokio_util::sync::CancellationToken;
+use url::Url;
+
+use super::keys::Signer;
+use super::signature::sign_post;
+use super::Federation;
+use crate::store::DeliveryJob;
+
+/// After this many attempts a delivery is dropped: with `backoff` that
+/// is about two days, Mastodon's own horizon (16 Sidekiq retries).
+pub const MAX_ATTEMPTS: i64 = 17;
+/// A host failing this long is marked unavailable (new posts skip it).
+const UNAVAILABLE_AFTER: chrono::Duration = chrono::Duration::days(3);
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(20);
+/// A claim outlives one request; if the process dies, the delivery is
+/// free again when it lapses.
+const LEASE: chrono::Duration = chrono::Duration::seconds(30);
+const IDLE: Duration = Duration::from_millis(500);
+
+/// Seconds before attempt `n + 1` after `n` failures: Sidekiq's curve,
+/// n⁴ + 15 + jitter·(n + 1) — 16 retries add up to about two days.
+pub fn backoff(attempts: i64) -> chrono::Duration {
+    let n = attempts.clamp(0, 30);
+    let jitter = rand::random::<u32>() % 30;
+    chrono::Duration::seconds(n.pow(4) + 15 + i64::from(jitter) * (n + 1))
+}
+
+/// What to do after one attempt.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Verdict {
+    Done,
+    Drop(String),
+    Gone,
+    Retry {
+        after: Option<Duration>,
+        error: String,
+    },
+}
+
+pub fn judge(status: u16, retry_after: Option<&str>) -> Verdict {
+    match status {
+        200..=299 => Verdict::Done,
+        410 => Verdict::Gone,
+        429 => Verdict::Retry {
+            after: retry_after.and_then(parse_retry_after),
+            error: "429 Too Many Requests".into(),
+        },
+        401 | 408 => Verdict::Retry {
+            after: None,
+            error: format!("status {status}"),
+        },
+        400..=499 => Verdict::Drop(format!("status {status}")),
+        _ => Verdict::Retry {
+            after: None,
+            error: format!("status {status}"),
+        },
+    }
+}
+
+fn parse_retry_after(raw: &str) -> Option<Duration> {
+    if let Ok(secs) = raw.trim().parse::<u64>() {
+        return Some(Duration::from_secs(secs.min(7 * 24 * 3600)));
+    }
+    let at = httpdate::parse_http_date(raw.trim()).ok()?;
+    at.duration_since(std::time::SystemTime::now()).ok()
+}
+
+struct Worker {
+    fed: Arc<Federation>,
+    global: Arc<Semaphore>,
+    hosts: Mutex<HashMap<String, Arc<Semaphore>>>,
+    signers: Mutex<HashMap<String, Arc<Signer>>>,
+}
+
+/// Runs delivery until `cancel`; in-flight requests finish first.
+pub async fn run(fed: Arc<Federation>, cancel: CancellationToken) -> anyhow::Result<()> {
+    let limit = fed.config.federation.delivery_concurrency;
+    let worker = Arc::new(Worker {
+        global: Arc::new(Semaphore::new(limit)),
+        hosts: Mutex::new(HashMap::new()),
+        signers: Mutex::new(HashMap::new()),
+        fed,
+    });
+    let mut inflight = JoinSet::new();
+    while !cancel.is_cancelled() {
+        while inflight.try_join_next().is_some() {}
+        let free = worker.global.available_permits() as i64;
+        let now = Utc::now();
+        let jobs = match worker
+            .fed
+            .store
+            .fed_claim_deliveries(now, now + LEASE, free)
+            .await
+        {
+            Ok(jobs) => jobs,
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot claim deliveries");
+                Vec::new()
+            }
+        };
+        if jobs.is_empty() {
+            tokio::select! {
+                _ = cancel.cancelled() => break,
+                _ = tokio::time::sleep(IDLE) => {}
+            }
+            continue;
+        }
+        for job in jobs {
+            let Ok(permit) = Arc::clone(&worker.global).acquire_owned().await else {
+                break;
+            };
+            let w = Arc::clone(&worker);
+            inflight.spawn(async move { w.deliver(job, permit).await });
+        }
+    }
+    while inflight.join_next().await.is_some() {}
+    Ok(())
+}
+
+impl Worker {
+    fn host_limit(&self, host: &str) -> Arc<Semaphore> {
+        let mut hosts = self.hosts.lock().unwrap_or_else(|p| p.into_inner());
+        let per_host = self.fed.config.federation.delivery_per_host;
+        Arc::clone(
+            hosts
+                .entry(host.to_string())
+                .or_insert_with(|| Arc::new(Semaphore::new(per_host))),
+        )
+    }
+
+    async fn signer(&self, actor: &str) -> Result<Arc<Signer>, String> {
+        if let Some(s) = self
+            .signers
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(actor)
+        {
+            return Ok(Arc::clone(s));
+        }
+        let keys = self.fed.keys(actor).await.map_err(|e| e.to_string())?;
+        let signer =
+            Arc::new(Signer::from_pkcs8_pem(&keys.private_pem).map_err(|e| e.to_string())?);
+        self.signers
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(actor.to_string(), Arc::clone(&signer));
+        Ok(signer)
+    }
+
+    #[tracing::instrument(name = "deliver", skip_all, fields(inbox_host = %job.host, delivery = job.id))]
+    async fn deliver(&self, job: DeliveryJob, _global: OwnedSemaphorePermit) {
+        let host_limit = self.host_limit(&job.host);
+        let Ok(_host) = host_limit.acquire_owned().await else {
+            return;
+        };
+        let verdict = match self.attempt(&job).await {
+            Ok((status, retry_after)) => judge(status, retry_after.as_deref()),
+            Err(error) => Verdict::Retry { after: None, error },
+        };
+        crate::observe::delivery_finished(&verdict);
+        if let Err(e) = self.record(&job, verdict, Utc::now()).await {
+            tracing::warn!(error = %e, delivery = job.id, "cannot record a delivery outcome");
+        }
+    }
+
+    /// One signed POST; the status and Retry-After, or why it never got one.
+    async fn attempt(&self, job: &DeliveryJob) -> Result<(u16, Option<String>), String> {
+        let url = Url::parse(&job.inbox).map_err(|e| e.to_string())?;
+        let fetcher = self.fed.remote.fetcher();
+        fetcher
+            .check_target(&url)
+            .await
+            .map_err(|e| e.to_string())?;
+        let signer = self.signer(&job.actor).await?;
+        let key_id = self.fed.urls.key_id(&job.actor);
+        let body = job.json.clone().into_bytes();
+        let headers =
+            sign_post(&signer, &key_id, &url, &body, Utc::now()).map_err(|e| e.to_string())?;
+        let mut req = fetcher
+            .client()
+            .post(url)
+            .timeout(REQUEST_TIMEOUT)
+            .body(body);
+        for (name, value) in headers {
+            if name != "host" {
+                req = req.header(name, value);
+            }
+        }
+        let resp = req.send().await.map_err(|e| chain(&e))?;
+        let retry_after = resp
+            .headers()
+            .get("retry-after")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string);
+        Ok((resp.status().as_u16(), retry_after))
+    }
+
+    async fn record(
+        &self,
+        job: &DeliveryJob,
+        verdict: Verdict,
+        now: DateTime<Utc>,
+    ) -> Result<(), crate::store::StoreError> {
+        let store = &self.fed.store;
+        match verdict {
+            Verdict::Done => {
+                store
+                    .fed_finish_delivery(job.id, "done", None, None, now)
+                    .await?;
+                store.fed_host_ok(&job.host).await?;
+            }
+            Verdict::Drop(error) => {
+                tracing::info!(inbox = %job.inbox, error, "delivery refused; dropped");
+                store
+                    .fed_finish_delivery(job.id, "dropped", None, Some(&error), now)
+                    .await?;
+            }
+            Verdict::Gone => {
+                let removed = store.fed_drop_inbox(&job.inbox).await?;
+                tracing::info!(inbox = %job.inbox, removed, "inbox gone; its followers removed");
+                store
+                    .fed_finish_delivery(job.id, "dropped", None, Some("410 Gone"), now)
+                    .await?;
+            }
+            Verdict::Retry { after, error } => {
+                if job.attempts + 1 >= MAX_ATTEMPTS {
+                    tracing::warn!(inbox = %job.inbox, error, "delivery failed for days; dropped");
+                    store
+                        .fed_finish_delivery(job.id, "dropped", None, Some(&error), now)
+                        .await?;
+                } else {
+                    let wait = after
+                        .and_then(|d| chrono::Duration::from_std(d).ok())
+                        .unwrap_or_else(|| backoff(job.attempts));
+                    store
+                        .fed_finish_delivery(job.id, "pending", Some(now + wait), Some(&error), now)
+                        .await?;
+                }
+                let since = store.fed_host_failed(&job.host, now).await?;
+                if now - since > UNAVAILABLE_AFTER {
+                    tracing::warn!(host = %job.host, "host failing for days; marked unavailable");
+                    store.fed_set_host_unavailable(&job.host).await?;
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// An error with its causes, "connect failed: connection refused".
+fn chain(e: &dyn std::error::Error) -> String {
+    let mut out = e.to_string();
+    let mut cause = e.source();
+    while let Some(c) = cause {
+        out.push_str(": ");
+        out.push_str(&c.to_string());
+        cause = c.source();
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn statuses_are_judged_like_mastodon_does() {
+        assert_eq!(judge(202, None), Verdict::Done);
+        assert_eq!(judge(410, None), Verdict::Gone);
+        assert!(matches!(judge(404, None), Verdict::Drop(_)));
+        assert!(matches!(judge(401, None), Verdict::Retry { .. }));
+        assert!(matches!(judge(503, None), Verdict::Retry { .. }));
+        assert_eq!(
+            judge(429, Some("120")),
+            Verdict::Retry {
+                after: Some(Duration::from_secs(120)),
+                error: "429 Too Many Requests".into()
+            }
+        );
+    }
+
+    #[test]
+    fn retries_span_at_least_two_days() {
+        let total: i64 = (0..MAX_ATTEMPTS - 1)
+            .map(|n| backoff(n).num_seconds())
+            .sum();
+        assert!(total >= 2 * 24 * 3600 - 3600, "only {total} s");
+        assert!(total < 4 * 24 * 3600, "{total} s");
+    }
+}

@@ -1,0 +1,317 @@
+//! ActivityPub routes: discovery (WebFinger, NodeInfo), actors (JSON by
+//! content negotiation, browsers sent to `/`), inboxes, paged collections,
+//! and every object and activity we sent. The JSON is `federation`'s; this
+//! file only maps requests and errors to HTTP.
+
+use std::sync::Arc;
+
+use axum::body::Bytes;
+use axum::extract::{DefaultBodyLimit, Path, Query, State};
+use axum::http::{header, HeaderMap, StatusCode, Uri};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::Router;
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use super::AppState;
+use crate::federation::inbox::{self, InboxError};
+use crate::federation::{activity, actor, urls, Federation};
+
+const PAGE_SIZE: i64 = 20;
+const AP_JSON: &str = "application/activity+json";
+
+/// The federation routes, with their own state (the shared `Federation`).
+pub fn routes(state: &AppState) -> Router<AppState> {
+    let fed = match Federation::new(Arc::clone(&state.config), state.store.clone()) {
+        Ok(fed) => fed,
+        Err(e) => {
+            tracing::error!(error = %e, "federation routes disabled");
+            return Router::new();
+        }
+    };
+    Router::new()
+        .route("/.well-known/webfinger", get(webfinger))
+        .route("/.well-known/nodeinfo", get(nodeinfo_links))
+        .route("/nodeinfo/2.1", get(nodeinfo))
+        .route("/users/{name}", get(actor_doc))
+        .route("/users/{name}/inbox", post(personal_inbox))
+        .route("/inbox", post(shared_inbox))
+        .route("/users/{name}/outbox", get(outbox))
+        .route("/users/{name}/followers", get(followers))
+        .route("/users/{name}/following", get(following))
+        .route("/objects/{id}", get(object))
+        .route("/activities/{id}", get(activity_doc))
+        .layer(DefaultBodyLimit::max(inbox::MAX_BODY_BYTES))
+        .with_state(fed)
+}
+
+type Fed = State<Arc<Federation>>;
+
+fn ap(status: StatusCode, body: &Value) -> Response {
+    (status, [(header::CONTENT_TYPE, AP_JSON)], body.to_string()).into_response()
+}
+
+fn not_found() -> Response {
+    (StatusCode::NOT_FOUND, "not found\n").into_response()
+}
+
+fn internal(e: impl std::fmt::Display) -> Response {
+    tracing::error!(error = %e, "federation route failed");
+    (StatusCode::INTERNAL_SERVER_ERROR, "internal error\n").into_response()
+}
+
+#[derive(Deserialize)]
+struct Resource {
+    resource: Option<String>,
+}
+
+async fn webfinger(State(fed): Fed, Query(q): Query<Resource>) -> Response {
+    let Some(resource) = q.resource else {
+        return (StatusCode::BAD_REQUEST, "resource is required\n").into_response();
+    };
+    match actor::webfinger_target(&fed.config, &fed.urls, resource.trim()) {
+        Some(a) => (
+            [(header::CONTENT_TYPE, "application/jrd+json")],
+            actor::webfinger_json(&fed.config, &fed.urls, a).to_string(),
+        )
+            .into_response(),
+        None => not_found(),
+    }
+}
+
+async fn nodeinfo_links(State(fed): Fed) -> Response {
+    axum::Json(actor::nodeinfo_links(&fed.urls)).into_response()
+}
+
+async fn nodeinfo(State(fed): Fed) -> Response {
+    match fed.store.fed_local_post_count().await {
+        Ok(n) => (
+            [(
+                header::CONTENT_TYPE,
+                "application/json; profile=\"http://nodeinfo.diaspora.software/ns/schema/2.1#\"",
+            )],
+            actor::nodeinfo(&fed.config, n).to_string(),
+        )
+            .into_response(),
+        Err(e) => internal(e),
+    }
+}
+
+/// ActivityPub clients ask for activity+json or ld+json; anyone else is a
+/// person with a browser, sent to the home page.
+fn wants_activity_json(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|a| {
+            a.contains("application/activity+json") || a.contains("application/ld+json")
+        })
+}
+
+async fn actor_doc(State(fed): Fed, Path(name): Path<String>, headers: HeaderMap) -> Response {
+    let Some(a) = fed.actor(&name) else {
+        return not_found();
+    };
+    if !wants_activity_json(&headers) {
+        return Redirect::to("/").into_response();
+    }
+    match fed.keys(&a.username).await {
+        Ok(keys) => ap(
+            StatusCode::OK,
+            &actor::actor_json(&fed.config, &fed.urls, a, &keys.public_pem, keys.created_at),
+        ),
+        Err(e) => internal(e),
+    }
+}
+
+async fn personal_inbox(
+    State(fed): Fed,
+    Path(name): Path<String>,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    if fed.actor(&name).is_none() {
+        return not_found();
+    }
+    receive(&fed, &uri, &headers, &body).await
+}
+
+async fn shared_inbox(State(fed): Fed, uri: Uri, headers: HeaderMap, body: Bytes) -> Response {
+    receive(&fed, &uri, &headers, &body).await
+}
+
+async fn receive(fed: &Federation, uri: &Uri, headers: &HeaderMap, body: &[u8]) -> Response {
+    let target = uri.path_and_query().map_or(uri.path(), |p| p.as_str());
+    let lookup = |name: &str| {
+        let values: Vec<&str> = headers
+            .get_all(name)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .collect();
+        (!values.is_empty()).then(|| values.join(", "))
+    };
+    match inbox::receive(fed, target, &lookup, body).await {
+        Ok(outcome) => {
+            tracing::debug!(?outcome, "inbox activity");
+            (StatusCode::ACCEPTED, "").into_response()
+        }
+        Err(InboxError::Unauthorized(why)) => {
+            tracing::info!(reason = %why, "inbox request refused");
+            crate::observe::inbox_rejected("unauthorized", &why.to_string());
+            (StatusCode::UNAUTHORIZED, format!("{why}\n")).into_response()
+        }
+        Err(InboxError::BadRequest(why)) => {
+            crate::observe::inbox_rejected("bad_request", &why.to_string());
+            (StatusCode::BAD_REQUEST, format!("{why}\n")).into_response()
+        }
+        Err(InboxError::Store(e)) => internal(e),
+    }
+}
+
+#[derive(Deserialize)]
+struct PageQuery {
+    page: Option<i64>,
+}
+
+/// An OrderedCollection, or one of its pages when `?page=N` (from 1).
+fn collection(id: &str, total: i64, page: Option<i64>, items: Vec<Value>) -> Value {
+    let Some(page) = page else {
+        return json!({
+            "@context": "https://www.w3.org/ns/activitystreams",
+            "id": id,
+            "type": "OrderedCollection",
+            "totalItems": total,
+            "first": format!("{id}?page=1"),
+        });
+    };
+    let mut doc = json!({
+        "@context": "https://www.w3.org/ns/activitystreams",
+        "id": format!("{id}?page={page}"),
+        "type": "OrderedCollectionPage",
+        "partOf": id,
+        "totalItems": total,
+        "orderedItems": items,
+    });
+    if page * PAGE_SIZE < total {
+        doc["next"] = json!(format!("{id}?page={}", page + 1));
+    }
+    if page > 1 {
+        doc["prev"] = json!(format!("{id}?page={}", page - 1));
+    }
+    doc
+}
+
+fn page_offset(page: Option<i64>) -> (Option<i64>, i64) {
+    let page = page.map(|p| p.max(1));
+    (page, (page.unwrap_or(1) - 1) * PAGE_SIZE)
+}
+
+async fn outbox(State(fed): Fed, Path(name): Path<String>, Query(q): Query<PageQuery>) -> Response {
+    let Some(a) = fed.actor(&name) else {
+        return not_found();
+    };
+    let (page, offset) = page_offset(q.page);
+    let limit = if page.is_some() { PAGE_SIZE } else { 0 };
+    match fed.store.fed_outbox(&a.username, limit, offset).await {
+        Ok((total, items)) => {
+            let items = items
+                .iter()
+                .filter_map(|s| serde_json::from_str::<Value>(s).ok())
+                .map(|mut v| {
+                    if let Some(o) = v.as_object_mut() {
+                        o.remove("@context");
+                    }
+                    v
+                })
+                .collect();
+            ap(
+                StatusCode::OK,
+                &collection(&fed.urls.outbox(&a.username), total, page, items),
+            )
+        }
+        Err(e) => internal(e),
+    }
+}
+
+async fn followers(
+    State(fed): Fed,
+    Path(name): Path<String>,
+    Query(q): Query<PageQuery>,
+) -> Response {
+    let Some(a) = fed.actor(&name) else {
+        return not_found();
+    };
+    let (page, offset) = page_offset(q.page);
+    let total = match fed.store.fed_follower_count(&a.username).await {
+        Ok(n) => n,
+        Err(e) => return internal(e),
+    };
+    let items = if page.is_some() {
+        match fed
+            .store
+            .fed_followers(&a.username, PAGE_SIZE, offset)
+            .await
+        {
+            Ok(rows) => rows.into_iter().map(|r| json!(r.follower)).collect(),
+            Err(e) => return internal(e),
+        }
+    } else {
+        Vec::new()
+    };
+    ap(
+        StatusCode::OK,
+        &collection(&fed.urls.followers(&a.username), total, page, items),
+    )
+}
+
+async fn following(
+    State(fed): Fed,
+    Path(name): Path<String>,
+    Query(q): Query<PageQuery>,
+) -> Response {
+    let Some(a) = fed.actor(&name) else {
+        return not_found();
+    };
+    let (page, _) = page_offset(q.page);
+    ap(
+        StatusCode::OK,
+        &collection(&fed.urls.following(&a.username), 0, page, Vec::new()),
+    )
+}
+
+async fn object(State(fed): Fed, Path(id): Path<String>) -> Response {
+    let Some((name, story)) = urls::parse_object_token(&id) else {
+        return not_found();
+    };
+    let Some(a) = fed.actor(&name) else {
+        return not_found();
+    };
+    let post = match fed.store.fed_post(&a.username, story).await {
+        Ok(Some(p)) => p,
+        Ok(None) => return not_found(),
+        Err(e) => return internal(e),
+    };
+    let Ok(mut doc) = serde_json::from_str::<Value>(&post.object_json) else {
+        return internal("stored object is not JSON");
+    };
+    doc["@context"] = activity::context();
+    let status = if post.deleted_at.is_some() {
+        StatusCode::GONE
+    } else {
+        StatusCode::OK
+    };
+    ap(status, &doc)
+}
+
+async fn activity_doc(State(fed): Fed, Path(id): Path<String>) -> Response {
+    match fed.store.fed_activity_json(&id).await {
+        Ok(Some(json)) => match serde_json::from_str::<Value>(&json) {
+            Ok(doc) => ap(StatusCode::OK, &doc),
+            Err(e) => internal(e),
+        },
+        Ok(None) => not_found(),
+        Err(e) => internal(e),
+    }
+}

@@ -1,0 +1,261 @@
+//! The feed routes: `/feeds/{lang}.{fmt}`, `/feeds/{lang}/archive/{n}.{fmt}`
+//! and the browser stylesheet. Bytes come rendered and compressed from
+//! `publish::Feeds`; this file only speaks HTTP: conditional GET (ETag and
+//! Last-Modified → 304), `Accept-Encoding` negotiation, caching headers.
+
+use std::sync::Arc;
+use std::time::SystemTime;
+
+use axum::extract::{Path, State};
+use axum::http::header::{
+    ACCEPT, ACCEPT_ENCODING, CACHE_CONTROL, CONTENT_ENCODING, CONTENT_TYPE, ETAG,
+    IF_MODIFIED_SINCE, IF_NONE_MATCH, LAST_MODIFIED, LINK, VARY,
+};
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::Router;
+use bytes::Bytes;
+
+use crate::publish::{
+    feed_path, lang_name, public, FeedKey, Feeds, Format, Page, Rendered, Scope, FEED_XSL,
+};
+
+const LIVE_CACHE: &str = "public, max-age=300";
+/// A complete archive page never changes.
+const ARCHIVE_CACHE: &str = "public, max-age=604800, immutable";
+
+pub fn routes<S: Clone + Send + Sync + 'static>(feeds: Feeds) -> Router<S> {
+    Router::new()
+        .route("/", get(super::home::home))
+        .route("/feeds/feed.xsl", get(stylesheet))
+        .route("/feeds/{file}", get(live))
+        .route("/feeds/{lang}/archive/{file}", get(archive))
+        .with_state(feeds)
+}
+
+async fn stylesheet() -> impl IntoResponse {
+    (
+        [
+            (CONTENT_TYPE, "text/xsl; charset=utf-8"),
+            (CACHE_CONTROL, "public, max-age=86400"),
+        ],
+        FEED_XSL,
+    )
+}
+
+async fn live(
+    State(feeds): State<Feeds>,
+    Path(file): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    let Some((lang, ext)) = file.rsplit_once('.') else {
+        return not_found(&feeds, &format!("`{file}` is not a feed name"));
+    };
+    serve(&feeds, lang, Page::Live, ext, &headers).await
+}
+
+async fn archive(
+    State(feeds): State<Feeds>,
+    Path((lang, file)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> Response {
+    let page = file
+        .rsplit_once('.')
+        .and_then(|(n, ext)| Some((n.parse::<u32>().ok()?, ext)));
+    let Some((n, ext)) = page else {
+        return not_found(&feeds, &format!("`{file}` is not an archive page name"));
+    };
+    serve(&feeds, &lang, Page::Archive(n), ext, &headers).await
+}
+
+async fn serve(feeds: &Feeds, lang: &str, page: Page, ext: &str, headers: &HeaderMap) -> Response {
+    let Some(scope) = Scope::parse(lang, feeds.config()) else {
+        return not_found(
+            feeds,
+            &format!("there is no feed for the language `{lang}`"),
+        );
+    };
+    let Some(format) = Format::parse(ext) else {
+        return not_found(feeds, &format!("`{ext}` is not a feed format"));
+    };
+    let key = FeedKey {
+        scope,
+        page,
+        format,
+    };
+    match feeds.get(&key).await {
+        Ok(Some(r)) => respond(feeds, &key, &r, headers),
+        Ok(None) => not_found(feeds, &format!("{key} does not exist (yet)")),
+        Err(e) => {
+            tracing::error!(feed = %key, error = %e, "cannot render a feed");
+            (StatusCode::INTERNAL_SERVER_ERROR, "internal error\n").into_response()
+        }
+    }
+}
+
+fn respond(feeds: &Feeds, key: &FeedKey, r: &Arc<Rendered>, req: &HeaderMap) -> Response {
+    let encoding = negotiate(req);
+    let (body, etag) = match encoding {
+        Encoding::Br => (r.br.clone(), variant_etag(&r.etag, "br")),
+        Encoding::Gzip => (r.gzip.clone(), variant_etag(&r.etag, "gz")),
+        Encoding::Identity => (r.body.clone(), r.etag.clone()),
+    };
+    let mut h = HeaderMap::new();
+    let put = |h: &mut HeaderMap, name, value: &str| {
+        if let Ok(v) = HeaderValue::from_str(value) {
+            h.insert(name, v);
+        }
+    };
+    put(&mut h, ETAG, &etag);
+    put(
+        &mut h,
+        LAST_MODIFIED,
+        &httpdate::fmt_http_date(SystemTime::from(r.last_modified)),
+    );
+    put(
+        &mut h,
+        CACHE_CONTROL,
+        if r.complete {
+            ARCHIVE_CACHE
+        } else {
+            LIVE_CACHE
+        },
+    );
+    put(&mut h, VARY, "Accept-Encoding, Accept");
+    let config = feeds.config();
+    let this = public(config, &feed_path(&key.scope, key.page, key.format));
+    let mut link = format!("<{this}>; rel=\"self\"");
+    if let Some(hub) = &config.websub.hub {
+        link.push_str(&format!(", <{hub}>; rel=\"hub\""));
+    }
+    put(&mut h, LINK, &link);
+    if not_modified(req, r) {
+        return (StatusCode::NOT_MODIFIED, h).into_response();
+    }
+    let media = format!("{}; charset=utf-8", media_type(key.format, req));
+    put(&mut h, CONTENT_TYPE, &media);
+    match encoding {
+        Encoding::Br => put(&mut h, CONTENT_ENCODING, "br"),
+        Encoding::Gzip => put(&mut h, CONTENT_ENCODING, "gzip"),
+        Encoding::Identity => {}
+    }
+    (StatusCode::OK, h, body).into_response()
+}
+
+/// The feed's registered type, except for a browser navigating to an XML
+/// feed (it asks for `text/html`): browsers show `application/atom+xml`
+/// and `application/rss+xml` as plain text, but apply our stylesheet to
+/// `application/xml`. The bytes are the same.
+fn media_type(format: Format, req: &HeaderMap) -> &'static str {
+    let browser = req
+        .get(ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.contains("text/html"));
+    match format {
+        Format::Atom | Format::Rss if browser => "application/xml",
+        _ => format.media_type(),
+    }
+}
+
+/// Each encoding is its own representation with its own strong ETag; they
+/// all validate the same content.
+fn variant_etag(etag: &str, suffix: &str) -> String {
+    format!("{}-{suffix}\"", etag.trim_end_matches('"'))
+}
+
+/// The opaque part of a tag, with `W/` and our encoding suffix removed:
+/// If-None-Match uses the weak comparison (RFC 9110 §13.1.2).
+fn opaque(tag: &str) -> &str {
+    let t = tag.trim();
+    let t = t.strip_prefix("W/").unwrap_or(t).trim_matches('"');
+    t.strip_suffix("-gz")
+        .or_else(|| t.strip_suffix("-br"))
+        .unwrap_or(t)
+}
+
+/// If-None-Match (lists, `*`, weak tags) wins over If-Modified-Since,
+/// which is only looked at when there is no If-None-Match.
+fn not_modified(req: &HeaderMap, r: &Rendered) -> bool {
+    let ours = opaque(&r.etag);
+    let inm: Vec<&str> = req
+        .get_all(IF_NONE_MATCH)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .collect();
+    if !inm.is_empty() {
+        return inm
+            .iter()
+            .flat_map(|v| v.split(','))
+            .any(|t| t.trim() == "*" || opaque(t) == ours);
+    }
+    req.get(IF_MODIFIED_SINCE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| httpdate::parse_http_date(v).ok())
+        .is_some_and(|since| SystemTime::from(r.last_modified) <= since)
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Encoding {
+    Br,
+    Gzip,
+    Identity,
+}
+
+/// The best encoding the client accepts: brotli before gzip when their
+/// q-values tie, identity when neither is acceptable.
+fn negotiate(req: &HeaderMap) -> Encoding {
+    let mut best = (Encoding::Identity, 0.0_f32);
+    for value in req.get_all(ACCEPT_ENCODING).iter() {
+        let Ok(value) = value.to_str() else { continue };
+        for part in value.split(',') {
+            let mut bits = part.split(';');
+            let name = bits.next().unwrap_or("").trim().to_ascii_lowercase();
+            let q = bits
+                .filter_map(|b| b.trim().strip_prefix("q="))
+                .find_map(|q| q.trim().parse::<f32>().ok())
+                .unwrap_or(1.0);
+            let enc = match name.as_str() {
+                "br" => Encoding::Br,
+                "gzip" | "x-gzip" => Encoding::Gzip,
+                _ => continue,
+            };
+            let better = q > best.1 || (q == best.1 && q > 0.0 && enc == Encoding::Br);
+            if q > 0.0 && better {
+                best = (enc, q);
+            }
+        }
+    }
+    best.0
+}
+
+/// A 404 a person can act on: which feeds exist.
+fn not_found(feeds: &Feeds, why: &str) -> Response {
+    let config = feeds.config();
+    let mut body = format!("Not found: {why}.\n\nFeeds of {}:\n", config.publisher.name);
+    for lang in &config.publisher.languages {
+        let scope = Scope::Lang(lang.clone());
+        let paths: Vec<String> = Format::ALL
+            .iter()
+            .map(|f| feed_path(&scope, Page::Live, *f))
+            .collect();
+        body.push_str(&format!(
+            "  {} ({}): {}\n",
+            lang,
+            lang_name(lang),
+            paths.join("  ")
+        ));
+    }
+    let paths: Vec<String> = Format::ALL
+        .iter()
+        .map(|f| feed_path(&Scope::All, Page::Live, *f))
+        .collect();
+    body.push_str(&format!("  all languages: {}\n", paths.join("  ")));
+    body.push_str("Language tags match in any case: /feeds/pt-br.atom works.\n");
+    (
+        StatusCode::NOT_FOUND,
+        [(CONTENT_TYPE, "text/plain; charset=utf-8")],
+        Bytes::from(body),
+    )
+        .into_response()
+}

@@ -1,0 +1,173 @@
+//! Rendered once per change, not per request: `Feeds` keeps each feed
+//! page's bytes, pre-compressed with gzip and brotli, with a strong ETag,
+//! until the store's fingerprint moves. The fingerprint is one cheap query,
+//! asked at most once a second, so a change made by another process (the
+//! CLI, a second instance) is seen within a second too.
+
+use std::collections::HashMap;
+use std::io::Write;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use chrono::{DateTime, Utc};
+use sha2::{Digest, Sha256};
+
+use super::{model, FeedKey, Page};
+use crate::config::Config;
+use crate::store::{FeedFingerprint, Store, StoreError};
+
+/// How stale a cached feed may be when another process changed the store.
+const CHECK_EVERY: Duration = Duration::from_secs(1);
+/// Good compression for bytes served many times; a few ms per render.
+const BROTLI_QUALITY: u32 = 9;
+const BROTLI_WINDOW: u32 = 22;
+
+/// One feed page, ready to send.
+#[derive(Debug)]
+pub struct Rendered {
+    pub body: Bytes,
+    pub gzip: Bytes,
+    pub br: Bytes,
+    /// Strong: a hash of the identity bytes, quotes included.
+    pub etag: String,
+    /// Second precision, as HTTP dates carry.
+    pub last_modified: DateTime<Utc>,
+    /// A complete RFC 5005 archive page: its bytes never change.
+    pub complete: bool,
+}
+
+struct Check {
+    fingerprint: Option<FeedFingerprint>,
+    at: Option<Instant>,
+}
+
+struct Inner {
+    store: Store,
+    config: Arc<Config>,
+    check: tokio::sync::Mutex<Check>,
+    /// Renders one page at a time, so a burst of misses renders it once.
+    render: tokio::sync::Mutex<()>,
+    cache: Mutex<HashMap<FeedKey, Arc<Rendered>>>,
+    /// Bumped on every change; a render that straddles one is not kept.
+    generation: AtomicU64,
+    last_retracted: Mutex<Option<i64>>,
+}
+
+/// The feed cache; cheap to clone, one per process.
+#[derive(Clone)]
+pub struct Feeds {
+    inner: Arc<Inner>,
+}
+
+impl Feeds {
+    pub fn new(config: Arc<Config>, store: Store) -> Feeds {
+        Feeds {
+            inner: Arc::new(Inner {
+                store,
+                config,
+                check: tokio::sync::Mutex::new(Check {
+                    fingerprint: None,
+                    at: None,
+                }),
+                render: tokio::sync::Mutex::new(()),
+                cache: Mutex::new(HashMap::new()),
+                generation: AtomicU64::new(0),
+                last_retracted: Mutex::new(None),
+            }),
+        }
+    }
+
+    pub fn config(&self) -> &Config {
+        &self.inner.config
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.inner.store
+    }
+
+    /// Re-reads the store's fingerprint if the last look is over a second
+    /// old; drops every cached page when it moved. Returns whether it moved.
+    pub async fn refresh(&self) -> Result<bool, StoreError> {
+        let mut check = self.inner.check.lock().await;
+        if check.at.is_some_and(|at| at.elapsed() < CHECK_EVERY) {
+            return Ok(false);
+        }
+        let now = self.inner.store.feed_fingerprint().await?;
+        check.at = Some(Instant::now());
+        if check.fingerprint == Some(now) {
+            return Ok(false);
+        }
+        check.fingerprint = Some(now);
+        self.inner.generation.fetch_add(1, Ordering::SeqCst);
+        *lock(&self.inner.last_retracted) = now.last_retracted;
+        lock(&self.inner.cache).clear();
+        Ok(true)
+    }
+
+    /// The page `key` names, rendered at most once per store change;
+    /// `None` when that archive page does not exist.
+    pub async fn get(&self, key: &FeedKey) -> Result<Option<Arc<Rendered>>, StoreError> {
+        self.refresh().await?;
+        if let Some(hit) = lock(&self.inner.cache).get(key) {
+            return Ok(Some(Arc::clone(hit)));
+        }
+        let _one = self.inner.render.lock().await;
+        if let Some(hit) = lock(&self.inner.cache).get(key) {
+            return Ok(Some(Arc::clone(hit)));
+        }
+        let generation = self.inner.generation.load(Ordering::SeqCst);
+        let config = &self.inner.config;
+        let Some(mut doc) = model::load(&self.inner.store, config, key).await? else {
+            return Ok(None);
+        };
+        if key.page == Page::Live {
+            // A retraction removes an item: the feed still changed then,
+            // though every remaining item is older.
+            let retracted = *lock(&self.inner.last_retracted);
+            if let Some(t) = retracted.and_then(DateTime::from_timestamp_millis) {
+                doc.updated = doc.updated.max(t);
+            }
+        }
+        let body = super::render(config, &doc);
+        let rendered = Arc::new(compress(body, doc.updated, doc.complete));
+        if self.inner.generation.load(Ordering::SeqCst) == generation {
+            lock(&self.inner.cache).insert(key.clone(), Arc::clone(&rendered));
+        }
+        Ok(Some(rendered))
+    }
+}
+
+/// A poisoned lock only means another request panicked mid-insert; the
+/// map is still a valid cache.
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+fn compress(body: Vec<u8>, updated: DateTime<Utc>, complete: bool) -> Rendered {
+    let digest = Sha256::digest(&body);
+    let etag = format!("\"{}\"", hex::encode(&digest[..16]));
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    // Writing into memory cannot fail.
+    let gzip = gz
+        .write_all(&body)
+        .and_then(|()| gz.finish())
+        .unwrap_or_default();
+    let mut br = Vec::new();
+    {
+        let mut w = brotli::CompressorWriter::new(&mut br, 4096, BROTLI_QUALITY, BROTLI_WINDOW);
+        if w.write_all(&body).is_err() {
+            tracing::warn!("brotli compression failed in memory");
+        }
+    }
+    let last_modified = DateTime::from_timestamp(updated.timestamp(), 0).unwrap_or(updated);
+    Rendered {
+        body: Bytes::from(body),
+        gzip: Bytes::from(gzip),
+        br: Bytes::from(br),
+        etag,
+        last_modified,
+        complete,
+    }
+}

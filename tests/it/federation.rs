@@ -1,0 +1,11 @@
+//! Federation end to end: discovery, the inbox with real-world-shaped
+//! JSON, posting and delivery against a fake fediverse server on loopback,
+//! the kill -9 story with the real binary, and interop with Fedify.
+
+mod discovery;
+mod inbox;
+mod interop;
+mod posting;
+mod remote;
+mod restart;
+mod world;

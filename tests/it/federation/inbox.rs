@@ -1,0 +1,199 @@
+//! The inbox: every rejection changes nothing; Follow → follower + Accept
+//! delivered (signed) through the queue; Undo, Block and actor Delete from
+//! Mastodon-, Misskey- and GoToSocial-shaped JSON remove the follower.
+
+use chrono::{Duration, Utc};
+use serde_json::Value;
+
+use super::remote::FLAVOURS;
+use super::world::world;
+
+async fn follow(w: &super::world::World, flavour: &str) -> String {
+    let target = w.actor_url("wire");
+    let body = w.remote.activity(flavour, "follow", &target);
+    assert_eq!(
+        w.post_signed(flavour, "/users/wire/inbox", &body).await,
+        202
+    );
+    body
+}
+
+#[tokio::test]
+async fn a_follow_from_each_server_flavour_is_stored_and_accepted_with_a_signed_delivery() {
+    let w = world("").await;
+    w.deliver();
+    for flavour in FLAVOURS {
+        follow(&w, flavour).await;
+    }
+    assert_eq!(w.follower_count("wire").await, 3);
+    let got = w
+        .remote
+        .wait_for("three Accepts", |r| {
+            r.iter().filter(|x| x.body["type"] == "Accept").count() == 3
+        })
+        .await;
+    for r in got.iter().filter(|x| x.body["type"] == "Accept") {
+        // Accepts go to the follower's own inbox, not the shared one.
+        assert!(r.path.starts_with("/users/"), "{}", r.path);
+        assert_eq!(r.body["actor"], w.actor_url("wire"));
+        assert_eq!(r.body["object"]["type"], "Follow");
+        let sig = r.headers["signature"].to_str().expect("ascii");
+        assert!(
+            sig.contains("keyId=\"") && sig.contains("#main-key\""),
+            "{sig}"
+        );
+        assert!(
+            sig.contains("(request-target) host date digest content-type"),
+            "{sig}"
+        );
+        // The Accept itself is dereferenceable at its id.
+        let id = r.body["id"].as_str().expect("id");
+        let path = id.strip_prefix(&w.base).expect("our id");
+        let (status, doc) = w.get_ap(path).await;
+        assert_eq!((status, doc["type"].clone()), (200, Value::from("Accept")));
+    }
+    let (_, followers) = w.get_ap("/users/wire/followers?page=1").await;
+    assert_eq!(followers["totalItems"], 3);
+    assert_eq!(followers["orderedItems"].as_array().map(Vec::len), Some(3));
+}
+
+#[tokio::test]
+async fn undo_and_actor_delete_from_each_flavour_remove_the_follower() {
+    let w = world("").await;
+    for flavour in FLAVOURS {
+        follow(&w, flavour).await;
+    }
+    let target = w.actor_url("wire");
+    for (flavour, kind) in [
+        ("mastodon", "undo"),
+        ("misskey", "delete"),
+        ("gotosocial", "undo"),
+    ] {
+        let body = w.remote.activity(flavour, kind, &target);
+        assert_eq!(
+            w.post_signed(flavour, "/inbox", &body).await,
+            202,
+            "{flavour} {kind}"
+        );
+    }
+    assert_eq!(w.follower_count("wire").await, 0);
+}
+
+#[tokio::test]
+async fn a_block_removes_the_follower_and_the_same_activity_twice_counts_once() {
+    let w = world("").await;
+    follow(&w, "mastodon").await;
+    let actor = w.remote.actor_id("mastodon");
+    let block = serde_json::json!({
+        "@context": "https://www.w3.org/ns/activitystreams",
+        "id": format!("{actor}#blocks/77"), "type": "Block",
+        "actor": actor, "object": w.actor_url("wire"),
+    })
+    .to_string();
+    assert_eq!(w.post_signed("mastodon", "/inbox", &block).await, 202);
+    assert_eq!(w.follower_count("wire").await, 0);
+    // A replayed Follow (same id) is acknowledged and not processed again.
+    let again = w
+        .remote
+        .activity("mastodon", "follow", &w.actor_url("wire"));
+    assert_eq!(
+        w.post_signed("mastodon", "/users/wire/inbox", &again).await,
+        202
+    );
+    assert_eq!(w.follower_count("wire").await, 0);
+}
+
+#[tokio::test]
+async fn unsigned_forged_tampered_expired_misowned_and_oversized_posts_are_refused_and_change_nothing(
+) {
+    let w = world("").await;
+    let target = w.actor_url("wire");
+    let body = w.remote.activity("mastodon", "follow", &target);
+    let url = format!("{}/users/wire/inbox", w.base);
+    let path = "/users/wire/inbox";
+
+    // Unsigned.
+    let plain = [("content-type", "application/activity+json".to_string())];
+    assert_eq!(w.post(path, &plain, &body).await, 401, "unsigned");
+
+    // Forged: signed by Misskey's key while claiming to be the Mastodon actor.
+    let forged = w.remote.sign("misskey", &url, body.as_bytes(), Utc::now());
+    assert_eq!(
+        w.post(path, &forged, &body).await,
+        401,
+        "key of another actor"
+    );
+
+    // Forged signature bytes.
+    let mut bad = w.remote.sign("mastodon", &url, body.as_bytes(), Utc::now());
+    for (k, v) in bad.iter_mut() {
+        if *k == "signature" {
+            *v = v.replace("signature=\"", "signature=\"AAAA");
+        }
+    }
+    assert_eq!(w.post(path, &bad, &body).await, 401, "forged bytes");
+
+    // Tampered: the body changed after signing (Digest mismatch).
+    let signed = w.remote.sign("mastodon", &url, body.as_bytes(), Utc::now());
+    let tampered = body.replace("Follow", "Block");
+    assert_eq!(w.post(path, &signed, &tampered).await, 401, "tampered");
+
+    // Signed for another inbox (request-target differs).
+    let elsewhere = w.remote.sign(
+        "mastodon",
+        &format!("{}/inbox", w.base),
+        body.as_bytes(),
+        Utc::now(),
+    );
+    assert_eq!(w.post(path, &elsewhere, &body).await, 401, "other target");
+
+    // Expired: thirteen hours old.
+    let old = w.remote.sign(
+        "mastodon",
+        &url,
+        body.as_bytes(),
+        Utc::now() - Duration::hours(13),
+    );
+    assert_eq!(w.post(path, &old, &body).await, 401, "expired");
+
+    // Oversized: 300 KiB.
+    let huge = format!("{{\"pad\": \"{}\"}}", "x".repeat(300 * 1024));
+    let signed_huge = w.remote.sign("mastodon", &url, huge.as_bytes(), Utc::now());
+    assert_eq!(w.post(path, &signed_huge, &huge).await, 413, "oversized");
+
+    assert_eq!(w.follower_count("wire").await, 0);
+    assert!(w.remote.received().is_empty());
+    // And the genuine article still works afterwards: nothing was marked seen.
+    assert_eq!(w.post_signed("mastodon", path, &body).await, 202);
+    assert_eq!(w.follower_count("wire").await, 1);
+}
+
+#[tokio::test]
+async fn likes_announces_and_replies_to_our_objects_are_counted_and_other_activities_ignored() {
+    let w = world("").await;
+    let actor = w.remote.actor_id("mastodon");
+    let object = format!("{}/objects/wire-1", w.base);
+    let acts = [
+        serde_json::json!({"id": format!("{actor}#likes/1"), "type": "Like", "actor": actor, "object": object}),
+        serde_json::json!({"id": format!("{actor}/statuses/9/activity"), "type": "Announce", "actor": actor, "object": object}),
+        serde_json::json!({"id": format!("{actor}/statuses/10/activity"), "type": "Create", "actor": actor,
+            "object": {"id": format!("{actor}/statuses/10"), "type": "Note", "inReplyTo": object, "content": "<p>Thanks</p>"}}),
+        serde_json::json!({"id": format!("{actor}#emoji/2"), "type": "EmojiReact", "actor": actor, "object": object}),
+    ];
+    for a in &acts {
+        assert_eq!(
+            w.post_signed("mastodon", "/inbox", &a.to_string()).await,
+            202
+        );
+    }
+    for kind in ["Like", "Announce", "Reply"] {
+        assert_eq!(
+            w.store
+                .fed_interaction_count(&object, kind)
+                .await
+                .expect("count"),
+            1,
+            "{kind}"
+        );
+    }
+}

@@ -1,0 +1,174 @@
+//! A fake fediverse server on loopback: serves actor documents built from
+//! the Mastodon / Misskey / GoToSocial fixtures (with keys made here),
+//! signs activities as those actors, and records what its inboxes receive.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::Router;
+use chrono::{DateTime, Utc};
+use serde_json::Value;
+use url::Url;
+use wirebridge::federation::keys::{self, Signer};
+use wirebridge::federation::signature::sign_post;
+
+/// The fixture flavours.
+pub const FLAVOURS: [&str; 3] = ["mastodon", "misskey", "gotosocial"];
+
+/// One POST an inbox received.
+#[derive(Clone, Debug)]
+pub struct Received {
+    pub path: String,
+    pub headers: HeaderMap,
+    pub body: Value,
+}
+
+#[derive(Default)]
+struct Inner {
+    actors: HashMap<String, String>,
+    received: Vec<Received>,
+    /// Status each inbox POST gets (202 by default).
+    status: Option<u16>,
+}
+
+pub struct Remote {
+    pub base: String,
+    inner: Arc<Mutex<Inner>>,
+    signers: HashMap<String, (Signer, String)>,
+}
+
+fn fixture(flavour: &str, name: &str) -> String {
+    let path = format!(
+        "{}/tests/fixtures/activitypub/{flavour}/{name}.json",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
+}
+
+impl Remote {
+    pub async fn start() -> Remote {
+        let inner = Arc::new(Mutex::new(Inner::default()));
+        let app = Router::new()
+            .route("/users/{name}", get(actor))
+            // GoToSocial serves its key at its own path (the actor's stub).
+            .route("/users/{name}/main-key", get(actor))
+            .route("/users/{name}/inbox", post(inbox))
+            .route("/inbox", post(inbox))
+            .with_state(Arc::clone(&inner));
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let base = format!("http://{}", listener.local_addr().expect("addr"));
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        let mut remote = Remote {
+            base,
+            inner,
+            signers: HashMap::new(),
+        };
+        for flavour in FLAVOURS {
+            remote.add_flavour(flavour);
+        }
+        remote
+    }
+
+    fn add_flavour(&mut self, flavour: &str) {
+        let (private, public) = keys::generate().expect("key");
+        let pem = serde_json::to_string(&public).expect("pem json");
+        let doc = fixture(flavour, "actor")
+            .replace("{{BASE}}", &self.base)
+            .replace("\"{{PEM}}\"", &pem);
+        let parsed: Value = serde_json::from_str(&doc).expect("actor fixture");
+        let id = parsed["id"].as_str().expect("id").to_string();
+        let key_id = parsed["publicKey"]["id"]
+            .as_str()
+            .expect("key id")
+            .to_string();
+        let name = id.rsplit('/').next().expect("name").to_string();
+        self.inner.lock().expect("lock").actors.insert(name, doc);
+        let signer = Signer::from_pkcs8_pem(&private).expect("signer");
+        self.signers.insert(flavour.to_string(), (signer, key_id));
+    }
+
+    /// The actor id of a fixture flavour.
+    pub fn actor_id(&self, flavour: &str) -> String {
+        let doc: Value = serde_json::from_str(
+            &fixture(flavour, "actor")
+                .replace("{{BASE}}", &self.base)
+                .replace("\"{{PEM}}\"", "\"\""),
+        )
+        .expect("fixture");
+        doc["id"].as_str().expect("id").to_string()
+    }
+
+    /// A fixture activity with placeholders filled.
+    pub fn activity(&self, flavour: &str, name: &str, target: &str) -> String {
+        fixture(flavour, name)
+            .replace("{{BASE}}", &self.base)
+            .replace("{{TARGET}}", target)
+    }
+
+    /// Signed headers for POSTing `body` to `inbox` as `flavour`'s actor.
+    pub fn sign(
+        &self,
+        flavour: &str,
+        inbox: &str,
+        body: &[u8],
+        at: DateTime<Utc>,
+    ) -> Vec<(&'static str, String)> {
+        let (signer, key_id) = &self.signers[flavour];
+        sign_post(signer, key_id, &Url::parse(inbox).expect("url"), body, at).expect("sign")
+    }
+
+    pub fn set_status(&self, status: u16) {
+        self.inner.lock().expect("lock").status = Some(status);
+    }
+
+    pub fn received(&self) -> Vec<Received> {
+        self.inner.lock().expect("lock").received.clone()
+    }
+
+    /// Waits (bounded) until `pred` holds for what was received.
+    pub async fn wait_for(&self, what: &str, pred: impl Fn(&[Received]) -> bool) -> Vec<Received> {
+        for _ in 0..200 {
+            let got = self.received();
+            if pred(&got) {
+                return got;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!(
+            "timed out waiting for {what}; received {:#?}",
+            self.received()
+        );
+    }
+}
+
+async fn actor(State(inner): State<Arc<Mutex<Inner>>>, Path(name): Path<String>) -> Response {
+    match inner.lock().expect("lock").actors.get(&name) {
+        Some(doc) => ([("content-type", "application/activity+json")], doc.clone()).into_response(),
+        None => StatusCode::GONE.into_response(),
+    }
+}
+
+async fn inbox(
+    State(inner): State<Arc<Mutex<Inner>>>,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let mut inner = inner.lock().expect("lock");
+    inner.received.push(Received {
+        path: uri.path().to_string(),
+        headers,
+        body: serde_json::from_slice(&body).unwrap_or(Value::Null),
+    });
+    StatusCode::from_u16(inner.status.unwrap_or(202))
+        .unwrap_or(StatusCode::ACCEPTED)
+        .into_response()
+}

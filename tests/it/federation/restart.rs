@@ -1,0 +1,256 @@
+//! The kill -9 story with the real binary: a story fanned out to 24 inboxes
+//! that answer slowly (and some with 429 + Retry-After at first); the
+//! daemon is killed mid fan-out and restarted; every inbox ends with
+//! exactly one Create activity for the story.
+
+use std::collections::{HashMap, HashSet};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use axum::body::Bytes;
+use axum::extract::{Path as UrlPath, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+use axum::Router;
+use chrono::Utc;
+use serde_json::Value;
+use wirebridge::config::Config;
+use wirebridge::federation::Federation;
+use wirebridge::store::{FollowerRow, NewActivity, Store};
+use wirebridge::stories::Linker;
+
+use crate::support::sample_entry;
+
+const INBOXES: usize = 24;
+
+#[derive(Default)]
+struct Counter {
+    /// (inbox, activity type, activity id) of every POST, in order.
+    posts: Vec<(usize, String, String)>,
+    /// Inboxes that answer 429 to their first request.
+    throttled: HashSet<usize>,
+}
+
+async fn inbox(
+    State(c): State<Arc<Mutex<Counter>>>,
+    UrlPath(n): UrlPath<usize>,
+    body: Bytes,
+) -> Response {
+    let doc: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+    let kind = doc["type"].as_str().unwrap_or_default().to_string();
+    let id = doc["id"].as_str().unwrap_or_default().to_string();
+    let throttle = {
+        let mut c = c.lock().expect("lock");
+        c.posts.push((n, kind, id));
+        c.throttled.remove(&n)
+    };
+    if throttle {
+        return (StatusCode::TOO_MANY_REQUESTS, [("retry-after", "1")]).into_response();
+    }
+    // Slow enough that a kill lands in the middle of the fan-out.
+    tokio::time::sleep(Duration::from_millis(250)).await;
+    StatusCode::ACCEPTED.into_response()
+}
+
+fn free_port() -> u16 {
+    let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    l.local_addr().expect("addr").port()
+}
+
+fn spawn(config: &Path, log: &Path) -> Child {
+    let log = std::fs::File::create(log).expect("log");
+    Command::new(env!("CARGO_BIN_EXE_wirebridge"))
+        .args(["--config", &config.display().to_string(), "serve"])
+        .env("RUST_LOG", "info,sqlx=warn")
+        .stdout(Stdio::null())
+        .stderr(log)
+        .spawn()
+        .expect("spawn wirebridge")
+}
+
+fn creates(c: &Mutex<Counter>) -> HashMap<usize, HashSet<String>> {
+    let mut out: HashMap<usize, HashSet<String>> = HashMap::new();
+    for (n, kind, id) in &c.lock().expect("lock").posts {
+        if kind == "Create" {
+            out.entry(*n).or_default().insert(id.clone());
+        }
+    }
+    out
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_fan_out_killed_with_sigkill_resumes_after_restart_without_duplicate_creates() {
+    let counter = Arc::new(Mutex::new(Counter {
+        throttled: (0..INBOXES).step_by(5).collect(),
+        ..Counter::default()
+    }));
+    let app = Router::new()
+        .route("/i/{n}", post(inbox))
+        .with_state(Arc::clone(&counter));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let inbox_base = format!("http://{}", listener.local_addr().expect("addr"));
+    tokio::spawn(async move { axum::serve(listener, app).await });
+
+    let dir = tempfile::tempdir().expect("dir");
+    let db = format!("sqlite://{}", dir.path().join("wb.sqlite").display());
+    let port = free_port();
+    let toml = format!(
+        r#"
+[server]
+bind = "127.0.0.1:{port}"
+public_url = "http://127.0.0.1:{port}"
+[database]
+url = "{db}"
+[publisher]
+name = "The Wire"
+languages = ["en", "fr"]
+[fetch]
+allow_private_addresses = true
+[[sources]]
+id = "wire-en"
+name = "The Wire"
+role = "publisher"
+url = "file://{dir}/missing-feed.xml"
+language = "en"
+poll_every = "1h"
+[[actors]]
+username = "wire"
+languages = ["en"]
+[federation]
+delivery_concurrency = 3
+delivery_per_host = 3
+"#,
+        dir = dir.path().display()
+    );
+    let config_path = dir.path().join("wirebridge.toml");
+    std::fs::write(&config_path, &toml).expect("write config");
+    let config = Arc::new(Config::parse(&config_path, &toml).expect("config"));
+
+    // Before the daemon: the actor, 48 followers behind 24 shared inboxes,
+    // and a story first seen after the actor was born.
+    let store = Store::open(&db).await.expect("store");
+    let fed = Federation::new(Arc::clone(&config), store.clone()).expect("fed");
+    fed.ensure_actors().await.expect("actor");
+    for f in 0..INBOXES * 2 {
+        let n = f % INBOXES;
+        let row = FollowerRow {
+            follower: format!("{inbox_base}/users/f{f}"),
+            inbox: format!("{inbox_base}/users/f{f}/inbox"),
+            shared_inbox: Some(format!("{inbox_base}/i/{n}")),
+        };
+        let accept = NewActivity {
+            id: format!("seed-accept-{f}"),
+            actor: "wire".into(),
+            kind: "Accept".into(),
+            json: "{}".into(),
+            ordering_key: format!("seed-{f}"),
+            inboxes: Vec::new(),
+            now: Utc::now(),
+        };
+        store
+            .fed_add_follower("wire", &row, &format!("follow-{f}"), &accept)
+            .await
+            .expect("follower");
+    }
+    let known: Vec<_> = config
+        .sources
+        .iter()
+        .map(|s| (s.id.clone(), s.url.to_string(), Utc::now()))
+        .collect();
+    store
+        .sync_sources(&known, Utc::now())
+        .await
+        .expect("sources");
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    let s = store
+        .upsert_entries(&[sample_entry("wire-en", 1, "en")], Utc::now())
+        .await
+        .expect("upsert");
+    Linker::new(store.clone(), &config)
+        .expect("linker")
+        .link_entries(&s.changed_ids)
+        .await
+        .expect("link");
+
+    let mut first = spawn(&config_path, &dir.path().join("first.log"));
+    let started = Instant::now();
+    while counter
+        .lock()
+        .expect("lock")
+        .posts
+        .iter()
+        .filter(|p| p.1 == "Create" && p.0 % 5 != 0)
+        .count()
+        < 3
+    {
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "no Create within 60 s: {}",
+            std::fs::read_to_string(dir.path().join("first.log")).unwrap_or_default()
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    // The third slow inbox is still sleeping on its request: the kill lands
+    // with a delivery in flight, received but not yet answered.
+    first.kill().expect("SIGKILL");
+    first.wait().expect("reaped");
+    let at_kill = creates(&counter).len();
+    let posts_at_kill = counter.lock().expect("lock").posts.len();
+    assert!(
+        at_kill < INBOXES,
+        "the kill should land mid fan-out ({at_kill} inboxes served)"
+    );
+
+    let mut second = spawn(&config_path, &dir.path().join("second.log"));
+    let restarted = Instant::now();
+    while creates(&counter).len() < INBOXES {
+        if restarted.elapsed() > Duration::from_secs(100) {
+            let _ = second.kill();
+            panic!(
+                "only {} of {INBOXES} inboxes got the Create; log: {}",
+                creates(&counter).len(),
+                std::fs::read_to_string(dir.path().join("second.log")).unwrap_or_default()
+            );
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let _ = second.kill();
+    let _ = second.wait();
+
+    let got = creates(&counter);
+    for n in 0..INBOXES {
+        assert_eq!(
+            got.get(&n).map(HashSet::len),
+            Some(1),
+            "inbox {n}: one Create activity"
+        );
+    }
+    let ids: HashSet<&String> = got.values().flatten().collect();
+    assert_eq!(
+        ids.len(),
+        1,
+        "one Create for the story, the same everywhere"
+    );
+    let counts = store.fed_delivery_counts().await.expect("counts");
+    assert_eq!((counts.pending, counts.done), (0, INBOXES as i64));
+    // Redelivery of the same id (a request in flight at the kill) is
+    // allowed; receivers de-duplicate by id. Say how many there were.
+    let posts: Vec<usize> = counter
+        .lock()
+        .expect("lock")
+        .posts
+        .iter()
+        .map(|p| p.0)
+        .collect();
+    eprintln!(
+        "{} POSTs for {INBOXES} inboxes ({} throttled at first); {posts_at_kill} POSTs to {at_kill} inboxes before the kill; order {posts:?}",
+        posts.len(),
+        INBOXES.div_ceil(5)
+    );
+}

@@ -1,0 +1,215 @@
+//! Our side of the federation tests: the real router on loopback with
+//! `public_url` pointing at it, a store with publisher and outlet sources,
+//! the linker, and the federation planner and delivery worker on demand.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use serde_json::Value;
+use tokio_util::sync::CancellationToken;
+use wirebridge::config::Config;
+use wirebridge::domain::Entry;
+use wirebridge::federation::{delivery, planner, Federation};
+use wirebridge::http::{router, AppState};
+use wirebridge::store::Store;
+use wirebridge::stories::Linker;
+
+use super::remote::Remote;
+use crate::support::{config_toml, sqlite_url, Src};
+
+pub struct World {
+    pub store: Store,
+    pub fed: Arc<Federation>,
+    pub base: String,
+    pub linker: Linker,
+    pub remote: Remote,
+    pub http: reqwest::Client,
+    cancel: CancellationToken,
+    _dir: tempfile::TempDir,
+}
+
+impl Drop for World {
+    fn drop(&mut self) {
+        self.cancel.cancel();
+    }
+}
+
+pub const SOURCES: [Src<'static>; 5] = [
+    Src {
+        id: "harbor",
+        url: "https://harborledger.example/feed",
+        language: "en",
+        role: "outlet",
+    },
+    Src {
+        id: "wire-en",
+        url: "https://wire.example.org/en/feed",
+        language: "en",
+        role: "publisher",
+    },
+    Src {
+        id: "wire-fr",
+        url: "https://wire.example.org/fr/feed",
+        language: "fr",
+        role: "publisher",
+    },
+    Src {
+        id: "wire-de",
+        url: "https://wire.example.org/de/feed",
+        language: "de",
+        role: "publisher",
+    },
+    Src {
+        id: "wire-br",
+        url: "https://wire.example.org/pt-br/feed",
+        language: "pt-BR",
+        role: "publisher",
+    },
+];
+
+/// Our config with `public_url` = `base`, two actors, and `extra` TOML.
+pub fn fed_config_toml(db: &str, base: &str, extra: &str) -> String {
+    let mut toml =
+        config_toml(db, &SOURCES).replace("https://wire.example.org\"", &format!("{base}\""));
+    toml.push_str(
+        r#"
+[[actors]]
+username = "wire"
+display_name = "The Wire"
+summary = "Journalism in five languages."
+languages = ["pt-BR", "en", "fr", "de"]
+icon = "https://wire.example.org/static/avatar.png"
+fields = [{ name = "Website", value = "https://wire.example.org" }]
+
+[[actors]]
+username = "wire_fr"
+languages = ["fr"]
+object_type = "Article"
+"#,
+    );
+    toml.push_str(extra);
+    toml
+}
+
+pub async fn world(extra: &str) -> World {
+    let (dir, db) = sqlite_url();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let base = format!("http://{}", listener.local_addr().expect("addr"));
+    let toml = fed_config_toml(&db, &base, extra);
+    let cfg = Arc::new(Config::parse(std::path::Path::new("test.toml"), &toml).expect("config"));
+    let store = Store::open(&db).await.expect("store");
+    let known: Vec<_> = cfg
+        .sources
+        .iter()
+        .map(|s| (s.id.clone(), s.url.to_string(), Utc::now()))
+        .collect();
+    store
+        .sync_sources(&known, Utc::now())
+        .await
+        .expect("sources");
+    let linker = Linker::new(store.clone(), &cfg).expect("linker");
+    let fed = Federation::new(Arc::clone(&cfg), store.clone()).expect("federation");
+    fed.ensure_actors().await.expect("actors");
+    let app = router(AppState {
+        config: cfg,
+        store: store.clone(),
+    });
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    World {
+        store,
+        fed,
+        base,
+        linker,
+        remote: Remote::start().await,
+        http: reqwest::Client::new(),
+        cancel: CancellationToken::new(),
+        _dir: dir,
+    }
+}
+
+impl World {
+    /// Stores and links entries first seen at `at`; returns their story.
+    pub async fn add_at(&self, entries: &[Entry], at: DateTime<Utc>) -> i64 {
+        let s = self
+            .store
+            .upsert_entries(entries, at)
+            .await
+            .expect("upsert");
+        let out = self
+            .linker
+            .link_entries(&s.changed_ids)
+            .await
+            .expect("link");
+        out.last().map(|o| o.story_id).expect("a story")
+    }
+
+    pub async fn add(&self, entries: &[Entry]) -> i64 {
+        self.add_at(entries, Utc::now()).await
+    }
+
+    /// One planning pass at `now`.
+    pub async fn plan_at(&self, now: DateTime<Utc>) {
+        planner::pass(&self.fed, now).await.expect("planning pass");
+    }
+
+    pub async fn plan(&self) {
+        self.plan_at(Utc::now()).await;
+    }
+
+    /// Runs the delivery worker until the world is dropped.
+    pub fn deliver(&self) {
+        let (fed, cancel) = (Arc::clone(&self.fed), self.cancel.clone());
+        tokio::spawn(async move { delivery::run(fed, cancel).await });
+    }
+
+    pub fn actor_url(&self, name: &str) -> String {
+        format!("{}/users/{name}", self.base)
+    }
+
+    /// GET with an ActivityPub Accept header: status and JSON (or Null).
+    pub async fn get_ap(&self, path: &str) -> (u16, Value) {
+        let r = self
+            .http
+            .get(format!("{}{path}", self.base))
+            .header("accept", "application/activity+json")
+            .timeout(Duration::from_secs(10))
+            .send()
+            .await
+            .expect("request");
+        let status = r.status().as_u16();
+        let bytes = r.bytes().await.expect("body");
+        (
+            status,
+            serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+        )
+    }
+
+    /// POSTs `body` to our `path` with the given headers.
+    pub async fn post(&self, path: &str, headers: &[(&str, String)], body: &str) -> u16 {
+        let mut req = self
+            .http
+            .post(format!("{}{path}", self.base))
+            .timeout(Duration::from_secs(10))
+            .body(body.to_string());
+        for (k, v) in headers {
+            if *k != "host" {
+                req = req.header(*k, v);
+            }
+        }
+        req.send().await.expect("post").status().as_u16()
+    }
+
+    /// POSTs a fixture activity signed by its flavour's actor.
+    pub async fn post_signed(&self, flavour: &str, path: &str, body: &str) -> u16 {
+        let url = format!("{}{path}", self.base);
+        let headers = self.remote.sign(flavour, &url, body.as_bytes(), Utc::now());
+        self.post(path, &headers, body).await
+    }
+
+    pub async fn follower_count(&self, actor: &str) -> i64 {
+        self.store.fed_follower_count(actor).await.expect("count")
+    }
+}

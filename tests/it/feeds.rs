@@ -1,0 +1,242 @@
+//! The republished feeds, end to end: stories stored and linked, then read
+//! through the real routes by a real HTTP client, by Python's feedparser
+//! and jsonschema, and by headless Chromium.
+
+mod browser;
+mod consumers;
+mod history;
+mod http;
+mod websub;
+
+use std::path::Path;
+use std::sync::Arc;
+
+use chrono::{TimeZone, Utc};
+use wirebridge::config::Config;
+use wirebridge::domain::{Entry, EntryKey, EntryLink, LinkRel};
+use wirebridge::http::{router, AppState};
+use wirebridge::store::Store;
+use wirebridge::stories::Linker;
+
+use crate::support::{config_toml, sample_entry, sqlite_url, Src};
+
+pub struct World {
+    pub store: Store,
+    pub linker: Linker,
+    pub base: String,
+    pub client: reqwest::Client,
+    _dir: tempfile::TempDir,
+}
+
+pub const SOURCES: &[Src<'static>] = &[
+    Src {
+        id: "harbor",
+        url: "https://harborledger.example/feed",
+        language: "en",
+        role: "outlet",
+    },
+    Src {
+        id: "wire-en",
+        url: "https://wire.example.org/en/feed",
+        language: "en",
+        role: "publisher",
+    },
+    Src {
+        id: "wire-fr",
+        url: "https://wire.example.org/fr/feed",
+        language: "fr",
+        role: "publisher",
+    },
+    Src {
+        id: "wire-br",
+        url: "https://wire.example.org/pt-br/feed",
+        language: "pt-BR",
+        role: "publisher",
+    },
+    Src {
+        id: "wire-ar",
+        url: "https://wire.example.org/ar/feed",
+        language: "ar",
+        role: "publisher",
+    },
+];
+
+/// The test config plus `extra` TOML (`[feeds]`, `[websub]`, actors).
+pub fn feeds_config(db: &str, extra: &str) -> Config {
+    let text = format!("{}\n{extra}", config_toml(db, SOURCES));
+    Config::parse(Path::new("test.toml"), &text).expect("test config")
+}
+
+pub async fn world(extra: &str) -> World {
+    let (dir, db) = sqlite_url();
+    world_on(dir, &db, extra).await
+}
+
+/// A world on the database at `db` (`dir` keeps a SQLite file alive).
+pub async fn world_on(dir: tempfile::TempDir, db: &str, extra: &str) -> World {
+    let cfg = feeds_config(db, extra);
+    let store = Store::open(db).await.expect("store");
+    let linker = Linker::new(store.clone(), &cfg).expect("linker");
+    let known: Vec<_> = cfg
+        .sources
+        .iter()
+        .map(|s| (s.id.clone(), s.url.to_string(), Utc::now()))
+        .collect();
+    store
+        .sync_sources(&known, Utc::now())
+        .await
+        .expect("sources");
+    let app = router(AppState {
+        config: Arc::new(cfg.clone()),
+        store: store.clone(),
+    });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let base = format!("http://{}", listener.local_addr().expect("addr"));
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    // No automatic decompression: the tests look at the bytes as sent.
+    let client = reqwest::Client::builder()
+        .no_proxy()
+        .no_gzip()
+        .no_brotli()
+        .no_deflate()
+        .timeout(std::time::Duration::from_secs(20))
+        .build()
+        .expect("client");
+    World {
+        store,
+        linker,
+        base,
+        client,
+        _dir: dir,
+    }
+}
+
+impl World {
+    /// Stores and links one entry; returns its story id.
+    pub async fn add(&self, e: &Entry) -> i64 {
+        let s = self
+            .store
+            .upsert_entries(std::slice::from_ref(e), Utc::now())
+            .await
+            .expect("upsert");
+        let out = self
+            .linker
+            .link_entries(&s.changed_ids)
+            .await
+            .expect("link");
+        out.first().map(|o| o.story_id).unwrap_or(-1)
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    /// GET without automatic decompression: the bytes as sent.
+    pub async fn get(&self, path: &str, headers: &[(&str, &str)]) -> reqwest::Response {
+        let mut req = self.client.get(self.url(path));
+        for (k, v) in headers {
+            req = req.header(*k, *v);
+        }
+        req.send().await.expect("request")
+    }
+
+    pub async fn text(&self, path: &str) -> String {
+        let r = self.get(path, &[]).await;
+        assert_eq!(r.status(), 200, "{path}");
+        r.text().await.expect("body")
+    }
+}
+
+/// The feed cache re-reads the store at most once a second.
+pub async fn let_the_cache_notice() {
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+}
+
+/// One language version of story `n`: the publisher's article at
+/// `https://wire.example.org/{lang}/story-{n}`, pointing at the outlet's
+/// original, with its own title.
+pub fn version(source: &str, n: u32, language: &str, title: &str) -> Entry {
+    let url = format!(
+        "https://wire.example.org/{}/story-{n}",
+        language.to_ascii_lowercase()
+    );
+    let mut e = sample_entry(source, n, language);
+    e.key = EntryKey::from_url(&url);
+    e.guid = None;
+    e.url = Some(url);
+    e.title = title.to_string();
+    e.content = Some(format!("<p>{title}: the full text.</p>"));
+    e.published = Utc
+        .timestamp_opt(1_780_000_000 + i64::from(n) * 3600, 0)
+        .single();
+    e.links = vec![EntryLink {
+        rel: LinkRel::Original,
+        href: format!("https://harborledger.example/news/story-{n}"),
+        hreflang: None,
+        title: None,
+    }];
+    e
+}
+
+/// The outlet's original of story `n`, in English.
+pub fn original(n: u32, title: &str) -> Entry {
+    let url = format!("https://harborledger.example/news/story-{n}");
+    let mut e = sample_entry("harbor", n, "en");
+    e.key = EntryKey::from_url(&url);
+    e.guid = None;
+    e.url = Some(url);
+    e.title = title.to_string();
+    e.translators.clear();
+    e.links.clear();
+    e.content = Some(format!("<p>{title}, as first reported.</p>"));
+    e.published = Utc
+        .timestamp_opt(1_779_990_000 + i64::from(n) * 3600, 0)
+        .single();
+    e
+}
+
+/// What story `n` is about, in English (outlet and publisher), French,
+/// Brazilian Portuguese and Arabic: distinct topics, so that linking keeps
+/// the stories apart.
+const TOPICS: &[[&str; 5]] = &[
+    [
+        "Dockworkers vote to strike",
+        "Dockworkers walk out",
+        "Les dockers votent la grève",
+        "Estivadores entram em greve",
+        "عمال الموانئ يضربون",
+    ],
+    [
+        "Rail unions sign a new contract with the operator",
+        "Train crews win their contract",
+        "Les cheminots signent un accord salarial",
+        "Ferroviários assinam novo acordo",
+        "نقابات السكك الحديدية توقع عقدا جديدا",
+    ],
+    [
+        "Teachers march on the ministry over pay",
+        "Teachers rally for wages",
+        "Les enseignants manifestent pour les salaires",
+        "Professores marcham por salários",
+        "المعلمون يتظاهرون من أجل الأجور",
+    ],
+];
+
+/// A story told in four languages plus the outlet's original; `n` from 1
+/// to 3.
+pub async fn multilingual_story(w: &World, n: u32) -> i64 {
+    let [orig, en, fr, br, ar] = TOPICS[(n as usize - 1) % TOPICS.len()];
+    let id = w.add(&original(n, &format!("{orig}, part {n}"))).await;
+    for (src, l, title) in [
+        ("wire-en", "en", format!("{en}, part {n}")),
+        ("wire-fr", "fr", format!("{fr}, partie {n}")),
+        ("wire-br", "pt-BR", format!("{br}, parte {n}")),
+        ("wire-ar", "ar", format!("{ar}، الجزء {n}")),
+    ] {
+        let sid = w.add(&version(src, n, l, &title)).await;
+        assert_eq!(sid, id, "{l} version joins story {n}");
+    }
+    id
+}
