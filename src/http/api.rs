@@ -13,6 +13,7 @@ use serde::{Deserialize, Serialize};
 
 use super::AppState;
 use crate::domain::{EntryRole, Lang, LinkRel};
+use crate::link::{looks_like_an_article, loose_url};
 use crate::normalize::canonical_url;
 use crate::store::{StoreError, StoredEntry, StoryRow};
 
@@ -91,13 +92,18 @@ fn story_json(story: &StoryRow, mut members: Vec<StoredEntry>, prefs: &[Lang]) -
         })
         .and_then(|e| e.entry.url.clone())
         .or_else(|| {
-            members.iter().find_map(|e| {
-                e.entry
-                    .links
-                    .iter()
-                    .find(|l| matches!(l.rel, LinkRel::Original | LinkRel::Via))
-                    .map(|l| l.href.clone())
-            })
+            // The "original article" link first; a via link only when it
+            // names an article (RSS `<source url>` names the outlet's feed).
+            let targets = |rel: LinkRel| {
+                members.iter().find_map(move |e| {
+                    e.entry
+                        .links
+                        .iter()
+                        .find(|l| l.rel == rel && looks_like_an_article(&loose_url(&l.href)))
+                        .map(|l| l.href.clone())
+                })
+            };
+            targets(LinkRel::Original).or_else(|| targets(LinkRel::Via))
         });
     let mut languages: Vec<String> = Vec::new();
     for e in &members {

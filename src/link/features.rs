@@ -194,7 +194,7 @@ pub fn loose_url(canonical: &str) -> String {
 
 /// A site's front page or a feed is not an article: RSS `<source url>`
 /// names the feed an item came from, and every item of that feed shares it.
-fn looks_like_an_article(loose: &str) -> bool {
+pub fn looks_like_an_article(loose: &str) -> bool {
     let path = loose.split_once('/').map(|(_, p)| p).unwrap_or("");
     let lower = path.to_ascii_lowercase();
     !(path.is_empty()

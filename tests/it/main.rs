@@ -1,5 +1,8 @@
 //! One integration binary: the real application, real loopback servers.
 
+// Test code: a failed unwrap is a failed test, which is what we want.
+#![allow(clippy::unwrap_used)]
+
 mod cli;
 mod config;
 mod federation;

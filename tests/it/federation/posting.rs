@@ -215,3 +215,22 @@ async fn a_retracted_story_is_deleted_everywhere_and_its_object_answers_410() {
     let (_, outbox) = w.get_ap("/users/wire/outbox").await;
     assert_eq!(outbox["totalItems"], 0);
 }
+
+#[tokio::test]
+async fn an_inbox_answering_410_gone_loses_the_followers_behind_it() {
+    let w = world("").await;
+    followed_by_all(&w).await;
+    w.remote.set_status(410);
+    w.deliver();
+    w.add(&versions(6, &["fr"])).await;
+    w.plan().await;
+    for _ in 0..200 {
+        if w.follower_count("wire").await == 0 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(w.follower_count("wire").await, 0);
+    let counts = w.store.fed_delivery_counts().await.expect("counts");
+    assert_eq!(counts.pending, 0, "a 410 is not retried");
+}

@@ -370,3 +370,36 @@ async fn stories_are_paged_newest_first_and_filtered_by_language() {
 fn urlencode(s: &str) -> String {
     url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
 }
+
+#[tokio::test]
+async fn an_rss_source_feed_url_is_not_taken_for_the_original_article() {
+    let w = world().await;
+    let mut br = entry(
+        "wire-br",
+        1,
+        "pt-BR",
+        "https://wire.example.org/pt-br/barcas",
+        "As tarifas das barcas sobem de novo neste inverno",
+    );
+    let via = |href: &str| EntryLink {
+        rel: LinkRel::Via,
+        href: href.into(),
+        hreflang: None,
+        title: None,
+    };
+    br.links.push(via("https://harborledger.example/feed.xml"));
+    let mut de = entry(
+        "wire-de",
+        2,
+        "de",
+        "https://wire.example.org/de/faehren",
+        "Die Fährpreise steigen in diesem Winter erneut",
+    );
+    de.links.push(via("https://harborledger.example/feed.xml"));
+    let s_br = w.add(&br).await;
+    assert_ne!(w.add(&de).await, s_br, "a shared feed URL links nothing");
+    let (_, body) = w
+        .get("/api/translations?url=https%3A%2F%2Fwire.example.org%2Fpt-br%2Fbarcas")
+        .await;
+    assert_eq!(body["story"]["original_url"], Value::Null);
+}

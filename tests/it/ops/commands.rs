@@ -159,7 +159,24 @@ async fn follow(store: &Store, actor: &str, follower: &str, host: &str) {
 #[tokio::test]
 async fn followers_and_deliveries_show_who_follows_and_what_waits_for_which_host() {
     let (dir, db) = sqlite_url();
-    let store = seeded_store(&db).await;
+    followers_and_deliveries(dir.path(), &db).await;
+}
+
+#[tokio::test]
+async fn followers_deliveries_and_migrate_work_on_postgresql_too() {
+    let Some(db) = crate::support::postgres_url("operator commands on PostgreSQL").await else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    followers_and_deliveries(dir.path(), &db).await;
+    let out = wirebridge(&write_config(dir.path(), &db), &["migrate"]);
+    crate::support::drop_postgres(&db).await;
+    assert!(out.status.success(), "{}", text(&out).1);
+    assert!(text(&out).0.contains("is at schema version"));
+}
+
+async fn followers_and_deliveries(dir: &Path, db: &str) {
+    let store = seeded_store(db).await;
     follow(&store, "wire", "ana", "social.example").await;
     follow(&store, "wire", "bruno", "fedi.example").await;
     follow(&store, "wire_fr", "chloe", "social.example").await;
@@ -167,7 +184,7 @@ async fn followers_and_deliveries_show_who_follows_and_what_waits_for_which_host
         .fed_host_failed("fedi.example", Utc::now())
         .await
         .unwrap();
-    let config = write_config(dir.path(), &db);
+    let config = write_config(dir, db);
 
     let all = wirebridge(&config, &["followers"]);
     let (stdout, stderr) = text(&all);
