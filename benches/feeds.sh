@@ -37,14 +37,16 @@ cp -r config/demo "$work/demo"
 sed -e "s|127.0.0.1:8080|127.0.0.1:$ours_port|g" \
     -e "s|sqlite://data/demo.sqlite|sqlite://$work/bench.sqlite|" \
     config/demo.toml > "$work/demo.toml"
-RUST_LOG=warn target/release/wirebridge serve --config "$work/demo.toml" >"$work/wirebridge.log" 2>&1 &
+RUST_LOG=info,sqlx=warn target/release/wirebridge serve --config "$work/demo.toml" >"$work/wirebridge.log" 2>&1 &
 pids+=($!)
 ours="http://127.0.0.1:$ours_port"
-for _ in $(seq 1 100); do
-    curl -sf "$ours/api/stories?limit=1" 2>/dev/null | grep -q '"entries"' && break
+# Wait for the first poll of all six demo sources, then for the feed cache.
+sources=$(grep -c '^\[\[sources\]\]' "$work/demo.toml")
+for _ in $(seq 1 300); do
+    [ "$(grep -c 'polled' "$work/wirebridge.log")" -ge "$sources" ] && break
     sleep 0.2
 done
-sleep 2 # let the first poll round finish linking
+sleep 2
 mkdir -p "$work/www/feeds"
 curl -sf -D "$work/ours.headers" "$ours/feeds/en.atom" -o "$work/www/feeds/en.atom"
 ours_etag=$(grep -i '^etag:' "$work/ours.headers" | cut -d' ' -f2- | tr -d '\r')
@@ -74,14 +76,17 @@ http {
 }
 NGINX
 mkdir -p "$work/nginx-tmp"
-nginx -c "$work/nginx.conf" &
+nginx -e "$work/nginx.error.log" -c "$work/nginx.conf" 2>>"$work/nginx.error.log" &
 pids+=($!)
 theirs="http://127.0.0.1:$nginx_port"
 for _ in $(seq 1 50); do curl -sf "$theirs/feeds/en.atom" -o /dev/null && break; sleep 0.1; done
 nginx_etag=$(curl -sfI "$theirs/feeds/en.atom" | grep -i '^etag:' | cut -d' ' -f2- | tr -d '\r')
-cmp -s <(curl -sf "$theirs/feeds/en.atom") "$work/www/feeds/en.atom" || { echo "nginx serves other bytes" >&2; exit 1; }
-[ "$(curl -s -o /dev/null -w '%{http_code}' -H "If-None-Match: $ours_etag" "$ours/feeds/en.atom")" = 304 ]
-[ "$(curl -s -o /dev/null -w '%{http_code}' -H "If-None-Match: $nginx_etag" "$theirs/feeds/en.atom")" = 304 ]
+cmp -s <(curl -sf "$theirs/feeds/en.atom") "$work/www/feeds/en.atom" \
+    || { echo "nginx does not serve the same bytes:" >&2; cat "$work/nginx.error.log" >&2; exit 1; }
+for pair in "$ours|$ours_etag" "$theirs|$nginx_etag"; do
+    code=$(curl -s -o /dev/null -w '%{http_code}' -H "If-None-Match: ${pair#*|}" "${pair%%|*}/feeds/en.atom")
+    [ "$code" = 304 ] || { echo "${pair%%|*}: If-None-Match answered $code, not 304" >&2; exit 1; }
+done
 
 rps() { # url [header]
     local args=(-t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency)

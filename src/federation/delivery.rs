@@ -100,22 +100,29 @@ pub async fn run(fed: Arc<Federation>, cancel: CancellationToken) -> anyhow::Res
     while !cancel.is_cancelled() {
         while inflight.try_join_next().is_some() {}
         let free = worker.global.available_permits() as i64;
-        let now = Utc::now();
-        let jobs = match worker
-            .fed
-            .store
-            .fed_claim_deliveries(now, now + LEASE, free)
-            .await
-        {
-            Ok(jobs) => jobs,
-            Err(e) => {
-                tracing::warn!(error = %e, "cannot claim deliveries");
-                Vec::new()
+        let jobs = if free == 0 {
+            Vec::new()
+        } else {
+            let now = Utc::now();
+            match worker
+                .fed
+                .store
+                .fed_claim_deliveries(now, now + LEASE, free)
+                .await
+            {
+                Ok(jobs) => jobs,
+                Err(e) => {
+                    tracing::warn!(error = %e, "cannot claim deliveries");
+                    Vec::new()
+                }
             }
         };
         if jobs.is_empty() {
+            // Idle, or every slot busy: look again when one frees up (a
+            // finished Create may unblock its Update) or after a pause.
             tokio::select! {
                 _ = cancel.cancelled() => break,
+                Some(_) = inflight.join_next(), if !inflight.is_empty() => {}
                 _ = tokio::time::sleep(IDLE) => {}
             }
             continue;

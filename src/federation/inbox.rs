@@ -47,6 +47,13 @@ pub async fn receive(
     let doc: Value =
         serde_json::from_slice(body).map_err(|e| InboxError::BadRequest(e.to_string()))?;
     let pending = signature::check("POST", path_and_query, header, body, Utc::now())?;
+    // A signature made for another server must not be replayable here: the
+    // signed Host is ours (a proxy in front must pass Host through anyway,
+    // or no signature would verify).
+    let ours = super::actor::acct_host(&fed.config);
+    if !header("host").is_some_and(|h| h.eq_ignore_ascii_case(&ours)) {
+        return Err(Rejected::Malformed(format!("not signed for {ours}")).into());
+    }
     let actor_id =
         id_of(doc.get("actor")).ok_or_else(|| InboxError::BadRequest("no actor".into()))?;
     let kind = doc.get("type").and_then(Value::as_str).unwrap_or_default();
@@ -97,7 +104,12 @@ pub async fn receive(
     if !fed.store.fed_inbox_first_seen(activity_id, now).await? {
         return Ok(Outcome::Duplicate);
     }
-    dispatch(fed, &doc, kind, &actor_id, object_id.as_deref()).await
+    let outcome = dispatch(fed, &doc, kind, &actor_id, object_id.as_deref()).await;
+    if outcome.is_err() {
+        // Not processed: the sender's retry must not be taken for a replay.
+        fed.store.fed_inbox_forget(activity_id).await?;
+    }
+    outcome
 }
 
 async fn dispatch(

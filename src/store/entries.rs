@@ -101,6 +101,31 @@ impl StoredEntry {
     }
 }
 
+type ScalarQuery<'q> = sqlx::query::QueryScalar<'q, sqlx::Any, i64, sqlx::any::AnyArguments<'q>>;
+
+/// Binds `$1`–`$18` of the entry INSERT and UPDATE, which take the same
+/// parameters in the same order.
+fn bind_entry<'q>(q: ScalarQuery<'q>, e: &'q Entry, hash: &'q str, now_ms: i64) -> ScalarQuery<'q> {
+    q.bind(e.source.as_str())
+        .bind(e.key.as_str())
+        .bind(e.guid.as_deref())
+        .bind(e.url.as_deref())
+        .bind(e.language.as_str())
+        .bind(e.language_origin.as_str())
+        .bind(e.title.as_str())
+        .bind(e.summary.as_deref())
+        .bind(e.content.as_deref())
+        .bind(json(&e.authors))
+        .bind(json(&e.translators))
+        .bind(json(&e.categories))
+        .bind(e.image.as_ref().map(json))
+        .bind(json(&e.links))
+        .bind(e.published.map(to_millis))
+        .bind(e.updated.map(to_millis))
+        .bind(hash)
+        .bind(now_ms)
+}
+
 fn linked_from_row(row: &AnyRow) -> Result<Option<Linked>, StoreError> {
     let Some(story_id) = get::<Option<i64>>(row, "story_id")? else {
         return Ok(None);
@@ -139,32 +164,14 @@ impl Store {
                 continue;
             }
             let hash = e.content_hash();
-            let inserted: Option<i64> = sqlx::query_scalar(
+            let inserted: Option<i64> = bind_entry(sqlx::query_scalar(
                 "INSERT INTO entries (source_id, entry_key, guid, url, language, language_origin, \
                  title, summary, content, authors, translators, categories, image, links, \
                  published_at, updated_at, content_hash, revision, first_seen_at, last_seen_at, \
                  changed_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, \
                  $14, $15, $16, $17, 1, $18, $18, $18) \
                  ON CONFLICT (source_id, entry_key) DO NOTHING RETURNING id",
-            )
-            .bind(e.source.as_str())
-            .bind(e.key.as_str())
-            .bind(e.guid.as_deref())
-            .bind(e.url.as_deref())
-            .bind(e.language.as_str())
-            .bind(e.language_origin.as_str())
-            .bind(e.title.as_str())
-            .bind(e.summary.as_deref())
-            .bind(e.content.as_deref())
-            .bind(json(&e.authors))
-            .bind(json(&e.translators))
-            .bind(json(&e.categories))
-            .bind(e.image.as_ref().map(json))
-            .bind(json(&e.links))
-            .bind(e.published.map(to_millis))
-            .bind(e.updated.map(to_millis))
-            .bind(hash.as_str())
-            .bind(now_ms)
+            ), e, &hash, now_ms)
             .fetch_optional(&mut *tx)
             .await?;
             if let Some(id) = inserted {
@@ -173,32 +180,19 @@ impl Store {
                 summary.new_ids.push(id);
                 continue;
             }
-            let updated: Option<i64> = sqlx::query_scalar(
-                "UPDATE entries SET guid = $3, url = $4, language = $5, language_origin = $6, \
+            let updated: Option<i64> = bind_entry(
+                sqlx::query_scalar(
+                    "UPDATE entries SET guid = $3, url = $4, language = $5, language_origin = $6, \
                  title = $7, summary = $8, content = $9, authors = $10, translators = $11, \
                  categories = $12, image = $13, links = $14, published_at = $15, \
                  updated_at = $16, content_hash = $17, revision = revision + 1, \
                  last_seen_at = $18, changed_at = $18 \
                  WHERE source_id = $1 AND entry_key = $2 AND content_hash <> $17 RETURNING id",
+                ),
+                e,
+                &hash,
+                now_ms,
             )
-            .bind(e.source.as_str())
-            .bind(e.key.as_str())
-            .bind(e.guid.as_deref())
-            .bind(e.url.as_deref())
-            .bind(e.language.as_str())
-            .bind(e.language_origin.as_str())
-            .bind(e.title.as_str())
-            .bind(e.summary.as_deref())
-            .bind(e.content.as_deref())
-            .bind(json(&e.authors))
-            .bind(json(&e.translators))
-            .bind(json(&e.categories))
-            .bind(e.image.as_ref().map(json))
-            .bind(json(&e.links))
-            .bind(e.published.map(to_millis))
-            .bind(e.updated.map(to_millis))
-            .bind(hash.as_str())
-            .bind(now_ms)
             .fetch_optional(&mut *tx)
             .await?;
             if let Some(id) = updated {

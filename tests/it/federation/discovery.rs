@@ -126,3 +126,28 @@ async fn the_actor_is_a_service_with_a_key_and_browsers_are_sent_home() {
     let (_, again) = w.get_ap("/users/wire").await;
     assert_eq!(again["publicKey"]["publicKeyPem"], pem);
 }
+
+#[test]
+fn bad_actor_and_federation_settings_are_reported_with_their_line() {
+    let toml = super::world::fed_config_toml(
+        "sqlite://x.sqlite",
+        "https://wire.example.org",
+        "\n[federation]\ndelivery_concurrency = 0\n",
+    )
+    .replace("object_type = \"Article\"", "object_type = \"Page\"")
+    .replace(
+        "icon = \"https://wire.example.org/static/avatar.png\"",
+        "icon = \"ftp://x\"",
+    );
+    let err = wirebridge::config::Config::parse(std::path::Path::new("bad.toml"), &toml)
+        .expect_err("invalid")
+        .to_string();
+    for key in [
+        "actors[1].object_type",
+        "actors[0].icon",
+        "federation.delivery_concurrency",
+    ] {
+        assert!(err.contains(key), "{key} missing in {err}");
+    }
+    assert!(err.contains("bad.toml:"), "{err}");
+}

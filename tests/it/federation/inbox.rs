@@ -147,6 +147,17 @@ async fn unsigned_forged_tampered_expired_misowned_and_oversized_posts_are_refus
     );
     assert_eq!(w.post(path, &elsewhere, &body).await, 401, "other target");
 
+    // Signed for another server and replayed here.
+    let replayed = w.remote.sign(
+        "mastodon",
+        "https://elsewhere.example/users/wire/inbox",
+        body.as_bytes(),
+        Utc::now(),
+    );
+    let mut with_host: Vec<(&str, String)> = replayed.clone();
+    with_host.push(("host", "elsewhere.example".to_string()));
+    assert_eq!(w.post_raw(path, &with_host, &body).await, 401, "other host");
+
     // Expired: thirteen hours old.
     let old = w.remote.sign(
         "mastodon",

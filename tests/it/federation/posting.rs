@@ -7,8 +7,8 @@ use serde_json::Value;
 use wirebridge::domain::{EntryLink, LinkRel};
 
 use super::remote::{Received, FLAVOURS};
-use super::world::{world, World};
-use crate::support::{lang, sample_entry};
+use super::world::{world, world_on, World};
+use crate::support::{drop_postgres, lang, postgres_url, sample_entry};
 
 /// An outlet original and its publisher translations, linked by `via`.
 fn versions(n: u32, langs: &[&str]) -> Vec<wirebridge::domain::Entry> {
@@ -233,4 +233,73 @@ async fn an_inbox_answering_410_gone_loses_the_followers_behind_it() {
     assert_eq!(w.follower_count("wire").await, 0);
     let counts = w.store.fed_delivery_counts().await.expect("counts");
     assert_eq!(counts.pending, 0, "a 410 is not retried");
+}
+
+#[tokio::test]
+async fn posting_delivering_and_withdrawing_work_on_postgresql() {
+    let test = "posting_delivering_and_withdrawing_work_on_postgresql";
+    let Some(db) = postgres_url(test).await else {
+        return;
+    };
+    {
+        let w = world_on(Some(db.clone()), "").await;
+        followed_by_all(&w).await;
+        w.deliver();
+        let story = w.add(&versions(8, &["fr", "pt-BR"])).await;
+        w.plan().await;
+        w.plan().await;
+        w.remote
+            .wait_for("two Creates", |r| of_type(r, "Create").len() == 2)
+            .await;
+        w.store
+            .retract_story(story, Utc::now())
+            .await
+            .expect("retract");
+        w.plan().await;
+        w.remote
+            .wait_for("two Deletes", |r| of_type(r, "Delete").len() == 2)
+            .await;
+        let counts = w.store.fed_delivery_counts().await.expect("counts");
+        assert_eq!(counts.dropped, 0);
+    }
+    drop_postgres(&db).await;
+}
+
+#[tokio::test]
+async fn wirebridge_retract_withdraws_the_story_and_the_daemon_sends_delete() {
+    let w = world("").await;
+    followed_by_all(&w).await;
+    w.deliver();
+    w.add(&versions(9, &["fr"])).await;
+    w.plan().await;
+    w.remote
+        .wait_for("two Creates", |r| of_type(r, "Create").len() == 2)
+        .await;
+    let dir = tempfile::tempdir().expect("dir");
+    let path = dir.path().join("wirebridge.toml");
+    std::fs::write(&path, &w.toml).expect("config file");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_wirebridge"))
+        .arg("--config")
+        .arg(&path)
+        .args(["retract", "https://wire.example.org/fr/story-9"])
+        .output()
+        .expect("run wirebridge retract");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout} {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains("retracted"), "{stdout}");
+    w.plan().await;
+    w.remote
+        .wait_for("two Deletes", |r| of_type(r, "Delete").len() == 2)
+        .await;
+    let missing = std::process::Command::new(env!("CARGO_BIN_EXE_wirebridge"))
+        .arg("--config")
+        .arg(&path)
+        .args(["retract", "https://wire.example.org/fr/no-such-story"])
+        .output()
+        .expect("run wirebridge retract");
+    assert!(!missing.status.success(), "an unknown URL is an error");
 }

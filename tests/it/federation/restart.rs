@@ -208,7 +208,12 @@ delivery_per_host = 3
 
     let mut second = spawn(&config_path, &dir.path().join("second.log"));
     let restarted = Instant::now();
-    while creates(&counter).len() < INBOXES {
+    // Until every inbox has its Create and the queue is drained: the
+    // deliveries in flight at the kill are sent again once their claim
+    // lapses (same activity id).
+    while creates(&counter).len() < INBOXES
+        || store.fed_delivery_counts().await.expect("counts").pending > 0
+    {
         if restarted.elapsed() > Duration::from_secs(100) {
             let _ = second.kill();
             panic!(

@@ -25,6 +25,8 @@ pub struct World {
     pub linker: Linker,
     pub remote: Remote,
     pub http: reqwest::Client,
+    /// The configuration as written, for running the binary against it.
+    pub toml: String,
     cancel: CancellationToken,
     _dir: tempfile::TempDir,
 }
@@ -93,13 +95,20 @@ object_type = "Article"
 }
 
 pub async fn world(extra: &str) -> World {
-    let (dir, db) = sqlite_url();
+    world_on(None, extra).await
+}
+
+/// A world on the given database URL (SQLite in a temp dir when `None`).
+pub async fn world_on(db: Option<String>, extra: &str) -> World {
+    let (dir, sqlite) = sqlite_url();
+    let db = db.unwrap_or(sqlite);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind");
     let base = format!("http://{}", listener.local_addr().expect("addr"));
     let toml = fed_config_toml(&db, &base, extra);
     let cfg = Arc::new(Config::parse(std::path::Path::new("test.toml"), &toml).expect("config"));
+    let toml = toml.clone();
     let store = Store::open(&db).await.expect("store");
     let known: Vec<_> = cfg
         .sources
@@ -125,6 +134,7 @@ pub async fn world(extra: &str) -> World {
         linker,
         remote: Remote::start().await,
         http: reqwest::Client::new(),
+        toml,
         cancel: CancellationToken::new(),
         _dir: dir,
     }
@@ -198,6 +208,19 @@ impl World {
             if *k != "host" {
                 req = req.header(*k, v);
             }
+        }
+        req.send().await.expect("post").status().as_u16()
+    }
+
+    /// Like `post`, but sends a `host` header too when given.
+    pub async fn post_raw(&self, path: &str, headers: &[(&str, String)], body: &str) -> u16 {
+        let mut req = self
+            .http
+            .post(format!("{}{path}", self.base))
+            .timeout(Duration::from_secs(10))
+            .body(body.to_string());
+        for (k, v) in headers {
+            req = req.header(*k, v);
         }
         req.send().await.expect("post").status().as_u16()
     }
