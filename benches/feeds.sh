@@ -76,6 +76,8 @@ http {
 }
 NGINX
 mkdir -p "$work/nginx-tmp"
+# nginx's workers run as an unprivileged user: let them read the file.
+chmod 755 "$work" && chmod -R a+rX "$work/www"
 nginx -e "$work/nginx.error.log" -c "$work/nginx.conf" 2>>"$work/nginx.error.log" &
 pids+=($!)
 theirs="http://127.0.0.1:$nginx_port"

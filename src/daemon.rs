@@ -62,7 +62,11 @@ impl Daemon {
     /// Runs HTTP and the poller until `cancel` fires or one of them fails.
     pub async fn run_until_stopped(self, cancel: CancellationToken) -> anyhow::Result<()> {
         let mut tasks: JoinSet<(&'static str, anyhow::Result<()>)> = JoinSet::new();
-        let app = http::router_with_feeds(self.state.clone(), self.feeds.clone());
+        let app = http::router_with_poller(
+            self.state.clone(),
+            self.feeds.clone(),
+            Some(Arc::clone(&self.poller)),
+        );
         let http_cancel = cancel.clone();
         let listener = self.listener;
         tasks.spawn(async move {
@@ -75,15 +79,38 @@ impl Daemon {
         let poll_cancel = cancel.clone();
         let poller = self.poller;
         let (reload_poller, reload_cancel) = (Arc::clone(&poller), cancel.clone());
+        let websub_poller = Arc::clone(&poller);
         tasks.spawn(async move { ("poller", poller.run_until_stopped(poll_cancel).await) });
         let path = self.state.config.path.clone();
         tasks.spawn(async move {
             ("reload", reload_on_hangup(path, reload_poller, reload_cancel).await)
         });
-        if let Some(pinger) = crate::publish::websub::Pinger::new(self.feeds.clone())? {
+        let config = Arc::clone(&self.state.config);
+        if config.websub.builtin {
+            // We are the hub: no pings; watch the feeds and deliver.
+            let (feeds, watch_cancel) = (self.feeds.clone(), cancel.clone());
+            tasks.spawn(async move {
+                ("websub hub", crate::websub::hub::watch(feeds, watch_cancel).await)
+            });
+            let (store, send_cancel) = (self.state.store.clone(), cancel.clone());
+            let send_config = Arc::clone(&config);
+            tasks.spawn(async move {
+                let sent = crate::websub::delivery::run(send_config, store, send_cancel).await;
+                ("websub delivery", sent)
+            });
+        } else if let Some(pinger) = crate::publish::websub::Pinger::new(self.feeds.clone())? {
             let websub_cancel = cancel.clone();
             tasks.spawn(async move { ("websub", pinger.run_until_stopped(websub_cancel).await) });
         }
+        let subscriber = crate::websub::subscriber::Subscriber::new(
+            &config,
+            Arc::clone(&websub_poller),
+            self.state.store.clone(),
+        )?;
+        let sub_cancel = cancel.clone();
+        tasks.spawn(async move {
+            ("websub subscriber", subscriber.run_until_stopped(sub_cancel).await)
+        });
         let fed = crate::federation::Federation::new(
             Arc::clone(&self.state.config),
             self.state.store.clone(),

@@ -18,3 +18,4 @@ pub mod publish;
 pub mod store;
 pub mod stories;
 pub mod telemetry;
+pub mod websub;

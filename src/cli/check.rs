@@ -34,6 +34,11 @@ pub fn describe(c: &Config) -> String {
         .hub
         .as_ref()
         .map_or("none (no WebSub pings)".to_string(), |h| h.to_string());
+    let hub = if c.websub.builtin {
+        format!("{hub} (built in)")
+    } else {
+        hub
+    };
     let _ = writeln!(out, "WebSub hub    {hub}");
     let f = &c.fetch;
     let _ = writeln!(out, "User-Agent    {}", c.user_agent());

@@ -8,6 +8,7 @@ mod health;
 mod ops;
 mod retract;
 mod stories;
+pub mod websub;
 pub(crate) mod when;
 
 use std::path::PathBuf;
@@ -94,6 +95,13 @@ pub enum Command {
     },
     /// Apply pending database migrations and print the schema version.
     Migrate,
+    /// WebSub both ways: our subscriptions to outlets' hubs and our own
+    /// hub's subscribers, with their leases, and the hub's delivery queue.
+    Websub {
+        /// First make every queued hub delivery due now (skip the backoff).
+        #[arg(long)]
+        retry_now: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -136,6 +144,7 @@ pub async fn run(command: Command, config: Config) -> anyhow::Result<()> {
         Command::Deliveries => ops::deliveries(config).await,
         Command::Backup { path } => ops::backup(config, &path).await,
         Command::Migrate => ops::migrate(config).await,
+        Command::Websub { retry_now } => websub::websub(config, retry_now).await,
         Command::Opml(OpmlCommand::Import { file }) => opml_import(&config, &file),
         Command::Opml(OpmlCommand::Export) => {
             let title = format!("{} sources", config.publisher.name);

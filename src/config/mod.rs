@@ -82,7 +82,12 @@ impl Default for FeedsConfig {
 /// `[websub]`: the hub our feeds advertise and ping when they change.
 #[derive(Debug, Clone, Default)]
 pub struct WebSubConfig {
+    /// With `hub = "builtin"` this is `{public_url}/websub/hub`, so every
+    /// place that advertises the hub points at our own.
     pub hub: Option<Url>,
+    /// `hub = "builtin"`: we are the hub (no pings; `websub::hub` serves
+    /// subscribers and delivers to them).
+    pub builtin: bool,
 }
 
 #[derive(Debug, Clone)]

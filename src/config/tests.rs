@@ -302,3 +302,16 @@ fn a_missing_table_is_reported() {
     let msg = error("[server]\nbind = \"127.0.0.1:1\"\npublic_url = \"http://x.example\"\n");
     assert!(msg.contains("missing field `publisher`"), "{msg}");
 }
+
+#[test]
+fn a_builtin_websub_hub_lives_under_the_public_url() {
+    let c = parse(&format!("{GOOD}\n[websub]\nhub = \"builtin\"\n")).unwrap();
+    assert!(c.websub.builtin);
+    assert_eq!(
+        c.websub.hub.as_ref().map(|u| u.as_str()),
+        Some("https://wire.example.org/websub/hub")
+    );
+    let c = parse(&format!("{GOOD}\n[websub]\nhub = \"https://hub.example/\"\n")).unwrap();
+    assert!(!c.websub.builtin, "an external hub is pinged, not served");
+    assert!(error(&format!("{GOOD}\n[websub]\nhub = \"built-in\"\n")).contains("websub.hub"));
+}

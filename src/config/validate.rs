@@ -55,7 +55,7 @@ pub(super) fn parse(
     let sources = v.sources(raw.sources, &base_dir);
     let actors = v.actors(raw.actors, &publisher.languages);
     let feeds = v.feeds(raw.feeds);
-    let websub = v.websub(raw.websub);
+    let websub = v.websub(raw.websub, server.as_ref().map(|s| &s.public_url));
     let federation = v.federation(raw.federation);
     match (server, database) {
         (Some(server), Some(database)) if v.problems.is_empty() => Ok(Config {
@@ -377,12 +377,23 @@ impl Validator<'_> {
         }
     }
 
-    fn websub(&mut self, raw: RawWebSub) -> WebSubConfig {
+    /// `"builtin"` makes us the hub, at `{public_url}/websub/hub`.
+    fn websub(&mut self, raw: RawWebSub, public_url: Option<&Url>) -> WebSubConfig {
+        if raw.hub.as_ref().is_some_and(|h| h.get_ref() == "builtin") {
+            return WebSubConfig {
+                hub: public_url.and_then(|u| {
+                    let base = u.as_str().trim_end_matches('/');
+                    Url::parse(&format!("{base}/websub/hub")).ok()
+                }),
+                builtin: true,
+            };
+        }
         WebSubConfig {
             hub: raw
                 .hub
                 .as_ref()
                 .and_then(|hub| self.web_url(hub, "websub.hub")),
+            builtin: false,
         }
     }
 

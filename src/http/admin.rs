@@ -10,6 +10,7 @@
 mod auth;
 mod page;
 mod view;
+mod websub;
 
 use axum::extract::{Form, Query, State};
 use axum::http::header::{self, HeaderMap, HeaderValue};

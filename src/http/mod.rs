@@ -6,6 +6,7 @@ mod api;
 mod federation;
 mod feeds;
 mod home;
+mod websub;
 
 use std::sync::Arc;
 
@@ -33,6 +34,16 @@ pub fn router(state: AppState) -> Router {
 /// `router` with a given feed cache: the daemon shares one between the
 /// HTTP side and the WebSub task.
 pub fn router_with_feeds(state: AppState, feeds: crate::publish::Feeds) -> Router {
+    router_with_poller(state, feeds, None)
+}
+
+/// `router_with_feeds` with the daemon's poller, so that WebSub pushes
+/// are linked under the same (per-process) linking lock as polls.
+pub fn router_with_poller(
+    state: AppState,
+    feeds: crate::publish::Feeds,
+    poller: Option<Arc<crate::ingest::poll::Poller>>,
+) -> Router {
     Router::new()
         .merge(feeds::routes(feeds))
         .merge(federation::routes(&state))
@@ -40,6 +51,7 @@ pub fn router_with_feeds(state: AppState, feeds: crate::publish::Feeds) -> Route
         .route("/api/stories", get(api::stories))
         .route("/api/translations", get(api::translations))
         .merge(admin::routes())
+        .merge(websub::routes(&state, poller))
         // Outermost: times every route, by its pattern.
         .layer(axum::middleware::from_fn(crate::observe::track_http))
         .with_state(state)

@@ -21,7 +21,7 @@ use super::schedule;
 use crate::config::{Config, SourceConfig};
 use crate::domain::SourceId;
 use crate::normalize::{self, FeedContext};
-use crate::store::{SourceState, Store};
+use crate::store::{SourceState, Store, UpsertSummary};
 use crate::stories::Linker;
 
 /// How one source's poll ended.
@@ -127,6 +127,38 @@ impl Poller {
     /// The configuration in force (the latest one loaded).
     fn config(&self) -> Arc<Config> {
         Arc::clone(&self.config.read().unwrap_or_else(|p| p.into_inner()))
+    }
+
+    /// The configuration in force, for tasks that follow SIGHUP reloads
+    /// (the WebSub subscriber unsubscribes from removed sources).
+    pub fn current_config(&self) -> Arc<Config> {
+        self.config()
+    }
+
+    /// Content a WebSub hub pushed for `source`: the same normalize →
+    /// store → link path as a poll, at once. The source's poll state
+    /// (validators, body hash, schedule) is left alone: a push is often a
+    /// partial feed, and polling stays the safety net.
+    pub async fn ingest_pushed(
+        &self,
+        source: &SourceId,
+        body: bytes::Bytes,
+    ) -> anyhow::Result<UpsertSummary> {
+        let config = self.config();
+        let cfg = config
+            .source(source)
+            .ok_or_else(|| anyhow::anyhow!("no source with id `{source}`"))?;
+        let base = Url::parse(
+            self.store
+                .source_state(&cfg.id)
+                .await?
+                .fetch_url(),
+        )?;
+        let (_, summary) = self
+            .store_feed(cfg, body, &base, Utc::now())
+            .await
+            .map_err(|e| anyhow::anyhow!(e))?;
+        Ok(summary)
     }
 
     /// Adopts a reloaded configuration: sources added are registered and
@@ -327,6 +359,7 @@ impl Poller {
         if state.gone {
             return Ok((PollOutcome::Skipped, 0, 0, None));
         }
+        let every = self.poll_interval(cfg).await;
         let url = Url::parse(state.fetch_url())?;
         let validators = Validators {
             etag: state.etag.clone(),
@@ -344,11 +377,11 @@ impl Poller {
         let result = match outcome {
             FetchOutcome::NotModified { cache } => {
                 mark_success(&mut state, now);
-                state.next_poll_at = schedule::after_success(now, cfg.poll_every, &cache, &mut rng);
+                state.next_poll_at = schedule::after_success(now, every, &cache, &mut rng);
                 (PollOutcome::NotModified, 0, 0, None)
             }
             FetchOutcome::Fetched(fetched) => {
-                let next = schedule::after_success(now, cfg.poll_every, &fetched.cache, &mut rng);
+                let next = schedule::after_success(now, every, &fetched.cache, &mut rng);
                 match self.ingest_body(cfg, &mut state, fetched, now).await {
                     Ok(r) => {
                         state.next_poll_at = next;
@@ -390,16 +423,41 @@ impl Poller {
             mark_success(state, now);
             return Ok((PollOutcome::Unchanged, 0, 0, None));
         }
-        let ctx = FeedContext {
-            source: &cfg.id,
-            fallback_language: &cfg.language,
-            base_url: &fetched.final_url,
-        };
-        let body = fetched.body.clone();
-        let parsed = tokio::task::spawn_blocking({
+        let (parsed, summary) = self
+            .store_feed(cfg, fetched.body.clone(), &fetched.final_url, now)
+            .await?;
+        if let (Some(hub), Some(topic)) = (&parsed.hub, &parsed.self_url) {
+            // The WebSub subscriber task takes it from there.
+            if let Err(e) = self
+                .store
+                .websub_note_advertised(cfg.id.as_str(), hub, topic, now)
+                .await
+            {
+                tracing::warn!(source = %cfg.id, error = %e, "cannot note the WebSub hub");
+            }
+        }
+        adopt(state, &fetched);
+        state.body_hash = Some(body_hash);
+        if parsed.title.is_some() {
+            state.title = parsed.title;
+        }
+        mark_success(state, now);
+        Ok((PollOutcome::Fetched, summary.new, summary.updated, None))
+    }
+
+    /// Feed bytes → normalized entries → store → page look-ups → links:
+    /// what a poll and a WebSub push share.
+    async fn store_feed(
+        &self,
+        cfg: &SourceConfig,
+        body: bytes::Bytes,
+        base_url: &Url,
+        now: DateTime<Utc>,
+    ) -> Result<(normalize::ParsedFeed, UpsertSummary), String> {
+        let mut parsed = tokio::task::spawn_blocking({
             let source = cfg.id.clone();
             let lang = cfg.language.clone();
-            let base = ctx.base_url.clone();
+            let base = base_url.clone();
             move || {
                 normalize::parse_feed(
                     &body,
@@ -426,13 +484,8 @@ impl Poller {
             .link_entries(&summary.changed_ids)
             .await
             .map_err(|e| format!("linking failed: {e:#}"))?;
-        adopt(state, &fetched);
-        state.body_hash = Some(body_hash);
-        if parsed.title.is_some() {
-            state.title = parsed.title;
-        }
-        mark_success(state, now);
-        Ok((PollOutcome::Fetched, summary.new, summary.updated, None))
+        parsed.entries = Vec::new();
+        Ok((parsed, summary))
     }
 
     /// Reads the hreflang alternates of new entries' pages, a bounded number
@@ -469,6 +522,18 @@ impl Poller {
             {
                 tracing::warn!(url = %url, error = %err, "cannot keep page alternates");
             }
+        }
+    }
+
+    /// The source's interval, or ×4 (at most 6 h, never shorter than the
+    /// configured one) while its WebSub hub pushes to us: polling is then
+    /// only the safety net.
+    async fn poll_interval(&self, cfg: &SourceConfig) -> Duration {
+        match self.store.websub_pushed(cfg.id.as_str(), Utc::now()).await {
+            Ok(true) => (cfg.poll_every * 4)
+                .min(Duration::from_secs(6 * 3600))
+                .max(cfg.poll_every),
+            _ => cfg.poll_every,
         }
     }
 

@@ -47,6 +47,10 @@ struct Inner {
     store: Store,
     config: Arc<Config>,
     check: tokio::sync::Mutex<Check>,
+    /// Milliseconds after `epoch` of the last look (0: never), read
+    /// without a lock so the hot path does not queue behind the check.
+    checked_ms: AtomicU64,
+    epoch: Instant,
     /// Renders one page at a time, so a burst of misses renders it once.
     render: tokio::sync::Mutex<()>,
     cache: Mutex<HashMap<FeedKey, Arc<Rendered>>>,
@@ -71,6 +75,8 @@ impl Feeds {
                     fingerprint: None,
                     at: None,
                 }),
+                checked_ms: AtomicU64::new(0),
+                epoch: Instant::now(),
                 render: tokio::sync::Mutex::new(()),
                 cache: Mutex::new(HashMap::new()),
                 generation: AtomicU64::new(0),
@@ -90,12 +96,24 @@ impl Feeds {
     /// Re-reads the store's fingerprint if the last look is over a second
     /// old; drops every cached page when it moved. Returns whether it moved.
     pub async fn refresh(&self) -> Result<bool, StoreError> {
+        let since = |ms: u64| {
+            let now = u64::try_from(self.inner.epoch.elapsed().as_millis()).unwrap_or(u64::MAX);
+            now.saturating_sub(ms)
+        };
+        let last = self.inner.checked_ms.load(Ordering::Acquire);
+        if last != 0 && since(last) < CHECK_EVERY.as_millis() as u64 {
+            return Ok(false);
+        }
         let mut check = self.inner.check.lock().await;
         if check.at.is_some_and(|at| at.elapsed() < CHECK_EVERY) {
             return Ok(false);
         }
         let now = self.inner.store.feed_fingerprint().await?;
         check.at = Some(Instant::now());
+        let now_ms = u64::try_from(self.inner.epoch.elapsed().as_millis()).unwrap_or(u64::MAX);
+        self.inner
+            .checked_ms
+            .store(now_ms.max(1), Ordering::Release);
         if check.fingerprint == Some(now) {
             return Ok(false);
         }

@@ -14,6 +14,7 @@ mod federation;
 mod feeds;
 mod sources;
 mod stories;
+pub mod websub;
 
 use std::str::FromStr;
 use std::time::Duration;
@@ -32,6 +33,7 @@ pub use federation::{
 pub use feeds::FeedFingerprint;
 pub use sources::SourceState;
 pub use stories::{LinkOverride, LinkPlan, LinkingLock, StoryRow};
+pub use websub::{HubDelivery, HubSubscriber, Subscription, WebSubDeliveryCounts};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Backend {

@@ -15,3 +15,4 @@ mod ops;
 mod poll;
 mod store;
 mod support;
+mod websub;

@@ -223,7 +223,7 @@ async fn two_instances_send_each_inbox_one_copy_and_both_serve_current_feeds() {
         per
     };
     let started = Instant::now();
-    while creates(&posts).iter().any(|c| *c == 0) {
+    while creates(&posts).contains(&0) {
         assert!(
             started.elapsed() < Duration::from_secs(60),
             "not every inbox got its Create"

@@ -28,6 +28,7 @@ pub struct Status {
     pub queue: QueueStats,
     pub hosts: Vec<HostQueue>,
     pub rejections: Vec<Rejection>,
+    pub websub: super::websub::WebSubStatus,
 }
 
 /// How a source is doing, in one word.
@@ -160,6 +161,7 @@ impl Status {
             queue: store.delivery_queue_stats(now).await?,
             hosts: store.delivery_hosts().await?,
             rejections: crate::observe::recent_inbox_rejections(),
+            websub: super::websub::WebSubStatus::gather(store, config.websub.builtin).await?,
         })
     }
 }

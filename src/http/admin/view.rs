@@ -81,6 +81,7 @@ pub fn render(s: &Status) -> Html<String> {
             (sources(s))
             (stories(s))
             (federation(s))
+            (super::websub::section(&s.websub, s.now))
         },
     )
 }

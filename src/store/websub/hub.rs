@@ -1,0 +1,246 @@
+//! Our hub's side: verified subscribers with their leases and secrets, and
+//! the durable queue of feed copies pushed to them (claimed with a lease,
+//! retried, finished), the same shape as the federation queue.
+
+use chrono::{DateTime, Utc};
+
+use crate::store::{from_millis, get, opt_from_millis, to_millis, Backend, Store, StoreError};
+
+/// Someone subscribed to one of our feeds (`pending` until verified).
+#[derive(Clone, Debug)]
+pub struct HubSubscriber {
+    pub topic: String,
+    pub callback: String,
+    pub has_secret: bool,
+    pub state: String,
+    pub lease_seconds: i64,
+    pub expires_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+}
+
+/// One claimed delivery, with the subscriber's secret (`None` when the
+/// subscriber gave none) or `subscribed == false` once it left.
+#[derive(Clone, Debug)]
+pub struct HubDelivery {
+    pub id: i64,
+    pub topic: String,
+    pub callback: String,
+    pub host: String,
+    pub content_type: String,
+    pub body: String,
+    pub attempts: i64,
+    pub secret: Option<String>,
+    pub subscribed: bool,
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct WebSubDeliveryCounts {
+    pub pending: i64,
+    pub done: i64,
+    pub dropped: i64,
+}
+
+impl Store {
+    /// Records a verified subscription (or its renewal): active until
+    /// `now + lease_seconds`.
+    pub async fn websub_put_subscriber(
+        &self,
+        topic: &str,
+        callback: &str,
+        secret: Option<&str>,
+        lease_seconds: i64,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let expires = now + chrono::Duration::seconds(lease_seconds);
+        sqlx::query(
+            "INSERT INTO websub_subscribers (topic, callback, secret, state, lease_seconds, \
+             expires_at, created_at, updated_at) VALUES ($1, $2, $3, 'active', $4, $5, $6, $6) \
+             ON CONFLICT (topic, callback) DO UPDATE SET secret = $3, state = 'active', \
+             lease_seconds = $4, expires_at = $5, updated_at = $6",
+        )
+        .bind(topic)
+        .bind(callback)
+        .bind(secret)
+        .bind(lease_seconds)
+        .bind(to_millis(expires))
+        .bind(to_millis(now))
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    pub async fn websub_delete_subscriber(
+        &self,
+        topic: &str,
+        callback: &str,
+    ) -> Result<bool, StoreError> {
+        let done = sqlx::query("DELETE FROM websub_subscribers WHERE topic = $1 AND callback = $2")
+            .bind(topic)
+            .bind(callback)
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    /// Every subscriber of our hub, expired ones included (for listings).
+    pub async fn websub_subscribers(&self) -> Result<Vec<HubSubscriber>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT topic, callback, secret, state, lease_seconds, expires_at, created_at \
+             FROM websub_subscribers ORDER BY topic, callback",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(HubSubscriber {
+                    topic: get(r, "topic")?,
+                    callback: get(r, "callback")?,
+                    has_secret: get::<Option<String>>(r, "secret")?.is_some(),
+                    state: get(r, "state")?,
+                    lease_seconds: get(r, "lease_seconds")?,
+                    expires_at: opt_from_millis(get(r, "expires_at")?)?,
+                    created_at: from_millis(get(r, "created_at")?)?,
+                })
+            })
+            .collect()
+    }
+
+    /// Queues `body` for every verified, unexpired subscriber of `topic`.
+    pub async fn websub_enqueue(
+        &self,
+        topic: &str,
+        content_type: &str,
+        body: &str,
+        now: DateTime<Utc>,
+    ) -> Result<u64, StoreError> {
+        let callbacks: Vec<String> = sqlx::query_scalar(
+            "SELECT callback FROM websub_subscribers WHERE topic = $1 AND state = 'active' \
+             AND expires_at > $2",
+        )
+        .bind(topic)
+        .bind(to_millis(now))
+        .fetch_all(&self.pool)
+        .await?;
+        for callback in &callbacks {
+            let host = url::Url::parse(callback)
+                .ok()
+                .and_then(|u| u.host_str().map(str::to_ascii_lowercase))
+                .unwrap_or_default();
+            sqlx::query(
+                "INSERT INTO websub_deliveries (topic, callback, host, content_type, body, \
+                 status, next_attempt_at, created_at) VALUES ($1, $2, $3, $4, $5, 'pending', $6, $6)",
+            )
+            .bind(topic)
+            .bind(callback)
+            .bind(host)
+            .bind(content_type)
+            .bind(body)
+            .bind(to_millis(now))
+            .execute(&self.pool)
+            .await?;
+        }
+        Ok(callbacks.len() as u64)
+    }
+
+    /// Claims up to `limit` due deliveries until `lease_until` (SKIP
+    /// LOCKED on PostgreSQL, so several processes share the queue).
+    pub async fn websub_claim(
+        &self,
+        now: DateTime<Utc>,
+        lease_until: DateTime<Utc>,
+        limit: i64,
+    ) -> Result<Vec<HubDelivery>, StoreError> {
+        let lock = match self.backend {
+            Backend::Postgres => " FOR UPDATE SKIP LOCKED",
+            Backend::Sqlite => "",
+        };
+        let sql = format!(
+            "UPDATE websub_deliveries SET claimed_until = $2 WHERE id IN (\
+               SELECT id FROM websub_deliveries WHERE status = 'pending' \
+               AND next_attempt_at <= $1 AND claimed_until < $1 \
+               ORDER BY next_attempt_at, id LIMIT $3{lock}) \
+             AND claimed_until < $1 RETURNING id"
+        );
+        let ids: Vec<i64> = sqlx::query_scalar(&sql)
+            .bind(to_millis(now))
+            .bind(to_millis(lease_until))
+            .bind(limit.max(0))
+            .fetch_all(&self.pool)
+            .await?;
+        let mut out = Vec::with_capacity(ids.len());
+        for id in ids {
+            let r = sqlx::query(
+                "SELECT d.id, d.topic, d.callback, d.host, d.content_type, d.body, d.attempts, \
+                 s.secret, s.state FROM websub_deliveries d LEFT JOIN websub_subscribers s \
+                 ON s.topic = d.topic AND s.callback = d.callback WHERE d.id = $1",
+            )
+            .bind(id)
+            .fetch_one(&self.pool)
+            .await?;
+            out.push(HubDelivery {
+                id: get(&r, "id")?,
+                topic: get(&r, "topic")?,
+                callback: get(&r, "callback")?,
+                host: get(&r, "host")?,
+                content_type: get(&r, "content_type")?,
+                body: get(&r, "body")?,
+                attempts: get(&r, "attempts")?,
+                secret: get(&r, "secret")?,
+                subscribed: get::<Option<String>>(&r, "state")?.as_deref() == Some("active"),
+            });
+        }
+        Ok(out)
+    }
+
+    /// `done`, `dropped`, or back to `pending` at `retry_at`.
+    pub async fn websub_finish(
+        &self,
+        id: i64,
+        status: &str,
+        retry_at: Option<DateTime<Utc>>,
+        error: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE websub_deliveries SET status = $2, attempts = attempts + 1, \
+             next_attempt_at = COALESCE($3, next_attempt_at), claimed_until = 0, last_error = $4, \
+             finished_at = CASE WHEN $2 = 'pending' THEN NULL ELSE $5 END WHERE id = $1",
+        )
+        .bind(id)
+        .bind(status)
+        .bind(retry_at.map(to_millis))
+        .bind(error)
+        .bind(to_millis(now))
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// Makes every pending delivery due now (`wirebridge websub retry`).
+    pub async fn websub_retry_now(&self, now: DateTime<Utc>) -> Result<u64, StoreError> {
+        let done = sqlx::query(
+            "UPDATE websub_deliveries SET next_attempt_at = $1 WHERE status = 'pending'",
+        )
+        .bind(to_millis(now))
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected())
+    }
+
+    pub async fn websub_delivery_counts(&self) -> Result<WebSubDeliveryCounts, StoreError> {
+        let rows =
+            sqlx::query("SELECT status, COUNT(*) AS n FROM websub_deliveries GROUP BY status")
+                .fetch_all(&self.pool)
+                .await?;
+        let mut out = WebSubDeliveryCounts::default();
+        for r in &rows {
+            let n: i64 = get(r, "n")?;
+            match get::<String>(r, "status")?.as_str() {
+                "pending" => out.pending = n,
+                "done" => out.done = n,
+                _ => out.dropped += n,
+            }
+        }
+        Ok(out)
+    }
+}

@@ -1,0 +1,203 @@
+//! Our hub's delivery worker: claims due copies from the durable
+//! `websub_deliveries` queue and POSTs each to its subscriber's callback
+//! (address guard first), signed with `X-Hub-Signature: sha256=…` when the
+//! subscriber gave a secret, under a global and a per-host limit.
+//!
+//! A sibling of `federation::delivery`, not a second user of its table:
+//! that worker joins `fed_activities`, signs with actor keys and drops
+//! followers on 410, so carrying feed copies would have meant a payload
+//! kind threaded through its claim query, signer and outcome code. The
+//! policy is shared instead: the same `judge` of statuses, `backoff` curve
+//! and attempt limit.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use chrono::Utc;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use tokio::task::JoinSet;
+use tokio_util::sync::CancellationToken;
+use url::Url;
+
+use crate::config::Config;
+use crate::federation::delivery::{backoff, judge, Verdict, MAX_ATTEMPTS};
+use crate::ingest::fetch::Fetcher;
+use crate::store::{HubDelivery, Store};
+
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(20);
+const LEASE: chrono::Duration = chrono::Duration::seconds(30);
+const IDLE: Duration = Duration::from_millis(250);
+
+struct Worker {
+    config: Arc<Config>,
+    store: Store,
+    fetcher: Fetcher,
+    global: Arc<Semaphore>,
+    hosts: Mutex<HashMap<String, Arc<Semaphore>>>,
+}
+
+/// Runs until `cancel`; requests in flight finish first.
+pub async fn run(
+    config: Arc<Config>,
+    store: Store,
+    cancel: CancellationToken,
+) -> anyhow::Result<()> {
+    let worker = Arc::new(Worker {
+        fetcher: super::fetcher(&config)?,
+        global: Arc::new(Semaphore::new(
+            config.federation.delivery_concurrency.max(1),
+        )),
+        hosts: Mutex::new(HashMap::new()),
+        config,
+        store,
+    });
+    let mut inflight = JoinSet::new();
+    while !cancel.is_cancelled() {
+        while inflight.try_join_next().is_some() {}
+        let free = worker.global.available_permits() as i64;
+        let now = Utc::now();
+        let jobs = if free == 0 {
+            Vec::new()
+        } else {
+            worker
+                .store
+                .websub_claim(now, now + LEASE, free)
+                .await
+                .unwrap_or_else(|e| {
+                    tracing::warn!(error = %e, "WebSub hub: cannot claim deliveries");
+                    Vec::new()
+                })
+        };
+        if jobs.is_empty() {
+            tokio::select! {
+                _ = cancel.cancelled() => break,
+                Some(_) = inflight.join_next(), if !inflight.is_empty() => {}
+                _ = tokio::time::sleep(IDLE) => {}
+            }
+            continue;
+        }
+        for job in jobs {
+            let Ok(permit) = Arc::clone(&worker.global).acquire_owned().await else {
+                break;
+            };
+            let w = Arc::clone(&worker);
+            inflight.spawn(async move { w.deliver(job, permit).await });
+        }
+    }
+    while inflight.join_next().await.is_some() {}
+    Ok(())
+}
+
+impl Worker {
+    fn host_limit(&self, host: &str) -> Arc<Semaphore> {
+        let mut hosts = self.hosts.lock().unwrap_or_else(|p| p.into_inner());
+        let per_host = self.config.federation.delivery_per_host.max(1);
+        Arc::clone(
+            hosts
+                .entry(host.to_string())
+                .or_insert_with(|| Arc::new(Semaphore::new(per_host))),
+        )
+    }
+
+    async fn deliver(&self, job: HubDelivery, _global: OwnedSemaphorePermit) {
+        let now = Utc::now();
+        let verdict = if !job.subscribed {
+            Verdict::Drop("no longer subscribed".into())
+        } else {
+            let host_limit = self.host_limit(&job.host);
+            let Ok(_host) = host_limit.acquire_owned().await else {
+                return;
+            };
+            match self.attempt(&job).await {
+                Ok((status, retry_after)) => judge(status, retry_after.as_deref()),
+                Err(error) => Verdict::Retry { after: None, error },
+            }
+        };
+        let outcome = match verdict {
+            Verdict::Done => {
+                self.store
+                    .websub_finish(job.id, "done", None, None, now)
+                    .await
+            }
+            Verdict::Drop(error) => {
+                self.store
+                    .websub_finish(job.id, "dropped", None, Some(&error), now)
+                    .await
+            }
+            // 410: the subscriber is gone; so is its subscription.
+            Verdict::Gone => {
+                let _ = self
+                    .store
+                    .websub_delete_subscriber(&job.topic, &job.callback)
+                    .await;
+                self.store
+                    .websub_finish(job.id, "dropped", None, Some("410 Gone"), now)
+                    .await
+            }
+            Verdict::Retry { error, .. } if job.attempts + 1 >= MAX_ATTEMPTS => {
+                tracing::warn!(
+                    callback = job.callback,
+                    error,
+                    "WebSub hub: delivery failed for days; dropped"
+                );
+                self.store
+                    .websub_finish(job.id, "dropped", None, Some(&error), now)
+                    .await
+            }
+            Verdict::Retry { after, error } => {
+                let wait = after
+                    .and_then(|d| chrono::Duration::from_std(d).ok())
+                    .unwrap_or_else(|| backoff(job.attempts));
+                tracing::info!(
+                    callback = job.callback,
+                    error,
+                    "WebSub hub: delivery failed; will retry"
+                );
+                self.store
+                    .websub_finish(job.id, "pending", Some(now + wait), Some(&error), now)
+                    .await
+            }
+        };
+        if let Err(e) = outcome {
+            tracing::warn!(error = %e, delivery = job.id, "WebSub hub: cannot record a delivery outcome");
+        }
+    }
+
+    /// One POST of the feed copy; the status and Retry-After.
+    async fn attempt(&self, job: &HubDelivery) -> Result<(u16, Option<String>), String> {
+        let url = Url::parse(&job.callback).map_err(|e| e.to_string())?;
+        self.fetcher
+            .check_target(&url)
+            .await
+            .map_err(|e| e.to_string())?;
+        let hub = self
+            .config
+            .websub
+            .hub
+            .as_ref()
+            .map(|h| h.to_string())
+            .unwrap_or_default();
+        let body = job.body.clone().into_bytes();
+        let mut req = self
+            .fetcher
+            .client()
+            .post(url)
+            .timeout(REQUEST_TIMEOUT)
+            .header("content-type", job.content_type.as_str())
+            .header(
+                "link",
+                format!("<{hub}>; rel=\"hub\", <{}>; rel=\"self\"", job.topic),
+            );
+        if let Some(secret) = &job.secret {
+            req = req.header("x-hub-signature", super::sign(secret, &body));
+        }
+        let resp = req.body(body).send().await.map_err(|e| e.to_string())?;
+        let retry_after = resp
+            .headers()
+            .get("retry-after")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string);
+        Ok((resp.status().as_u16(), retry_after))
+    }
+}

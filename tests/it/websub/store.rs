@@ -1,0 +1,180 @@
+//! The WebSub tables on both backends: subscriptions through their states,
+//! hub subscribers re-subscribing, and the delivery queue's claims.
+
+use chrono::{Duration, Utc};
+use wirebridge::store::Store;
+
+use crate::support::{drop_postgres, postgres_url, sqlite_url};
+
+async fn bookkeeping(store: &Store) {
+    let now = Utc::now();
+    assert!(store
+        .websub_note_advertised(
+            "outlet",
+            "https://hub.example/",
+            "https://o.example/feed",
+            now
+        )
+        .await
+        .unwrap());
+    assert!(
+        !store
+            .websub_note_advertised(
+                "outlet",
+                "https://hub.example/",
+                "https://o.example/feed",
+                now
+            )
+            .await
+            .unwrap(),
+        "the same advertisement again changes nothing"
+    );
+    let first = store
+        .websub_subscription_of("outlet")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(first.state, "wanted");
+    store
+        .websub_set_state(
+            &first.id,
+            "active",
+            Some((600, now + Duration::seconds(600))),
+            None,
+            now,
+        )
+        .await
+        .unwrap();
+    assert!(store.websub_pushed("outlet", now).await.unwrap());
+    assert!(
+        !store
+            .websub_pushed("outlet", now + Duration::seconds(601))
+            .await
+            .unwrap(),
+        "lapsed"
+    );
+    assert!(store
+        .websub_note_advertised(
+            "outlet",
+            "https://other-hub.example/",
+            "https://o.example/feed",
+            now
+        )
+        .await
+        .unwrap());
+    let moved = store
+        .websub_subscription_of("outlet")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_ne!(moved.id, first.id, "a new hub, a new callback");
+    assert_ne!(moved.secret, first.secret, "and a new secret");
+    assert_eq!(store.websub_subscriptions().await.unwrap().len(), 1);
+
+    let topic = "https://wire.example.org/feeds/all.atom";
+    let cb = "https://reader.example/cb";
+    store
+        .websub_put_subscriber(topic, cb, Some("s1"), 86_400, now)
+        .await
+        .unwrap();
+    store
+        .websub_put_subscriber(topic, cb, Some("s2"), 86_400, now)
+        .await
+        .unwrap();
+    assert_eq!(
+        store.websub_subscribers().await.unwrap().len(),
+        1,
+        "a renewal, not a second row"
+    );
+    assert_eq!(
+        store
+            .websub_enqueue(topic, "application/atom+xml", "<feed/>", now)
+            .await
+            .unwrap(),
+        1
+    );
+    assert_eq!(
+        store
+            .websub_enqueue(
+                "https://wire.example.org/feeds/en.atom",
+                "application/atom+xml",
+                "<feed/>",
+                now
+            )
+            .await
+            .unwrap(),
+        0
+    );
+    let jobs = store
+        .websub_claim(now, now + Duration::seconds(30), 10)
+        .await
+        .unwrap();
+    assert_eq!(jobs.len(), 1);
+    assert_eq!(
+        jobs[0].secret.as_deref(),
+        Some("s2"),
+        "the latest secret signs"
+    );
+    assert_eq!(jobs[0].host, "reader.example");
+    assert!(jobs[0].subscribed);
+    assert!(
+        store
+            .websub_claim(now, now + Duration::seconds(30), 10)
+            .await
+            .unwrap()
+            .is_empty(),
+        "claimed"
+    );
+    store
+        .websub_finish(
+            jobs[0].id,
+            "pending",
+            Some(now + Duration::seconds(60)),
+            Some("503"),
+            now,
+        )
+        .await
+        .unwrap();
+    assert!(
+        store
+            .websub_claim(now, now + Duration::seconds(30), 10)
+            .await
+            .unwrap()
+            .is_empty(),
+        "backing off"
+    );
+    assert_eq!(store.websub_retry_now(now).await.unwrap(), 1);
+    let again = store
+        .websub_claim(now, now + Duration::seconds(30), 10)
+        .await
+        .unwrap();
+    assert_eq!(again[0].attempts, 1);
+    store
+        .websub_finish(again[0].id, "done", None, None, now)
+        .await
+        .unwrap();
+    let c = store.websub_delivery_counts().await.unwrap();
+    assert_eq!((c.pending, c.done, c.dropped), (0, 1, 0));
+    assert!(store.websub_delete_subscriber(topic, cb).await.unwrap());
+    assert_eq!(
+        store
+            .websub_enqueue(topic, "application/atom+xml", "<feed/>", now)
+            .await
+            .unwrap(),
+        0
+    );
+}
+
+#[tokio::test]
+async fn websub_bookkeeping_works_on_sqlite_and_postgresql() {
+    let (_dir, db) = sqlite_url();
+    let store = Store::open(&db).await.unwrap();
+    bookkeeping(&store).await;
+    store.close().await;
+    if let Some(url) = postgres_url("websub_bookkeeping").await {
+        let store = Store::open(&url).await.unwrap();
+        bookkeeping(&store).await;
+        store.close().await;
+        drop_postgres(&url).await;
+    }
+}
