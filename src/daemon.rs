@@ -83,14 +83,20 @@ impl Daemon {
         tasks.spawn(async move { ("poller", poller.run_until_stopped(poll_cancel).await) });
         let path = self.state.config.path.clone();
         tasks.spawn(async move {
-            ("reload", reload_on_hangup(path, reload_poller, reload_cancel).await)
+            (
+                "reload",
+                reload_on_hangup(path, reload_poller, reload_cancel).await,
+            )
         });
         let config = Arc::clone(&self.state.config);
         if config.websub.builtin {
             // We are the hub: no pings; watch the feeds and deliver.
             let (feeds, watch_cancel) = (self.feeds.clone(), cancel.clone());
             tasks.spawn(async move {
-                ("websub hub", crate::websub::hub::watch(feeds, watch_cancel).await)
+                (
+                    "websub hub",
+                    crate::websub::hub::watch(feeds, watch_cancel).await,
+                )
             });
             let (store, send_cancel) = (self.state.store.clone(), cancel.clone());
             let send_config = Arc::clone(&config);
@@ -109,13 +115,17 @@ impl Daemon {
         )?;
         let sub_cancel = cancel.clone();
         tasks.spawn(async move {
-            ("websub subscriber", subscriber.run_until_stopped(sub_cancel).await)
+            (
+                "websub subscriber",
+                subscriber.run_until_stopped(sub_cancel).await,
+            )
         });
         let fed = crate::federation::Federation::new(
             Arc::clone(&self.state.config),
             self.state.store.clone(),
         )?;
-        let (plan_fed, plan_cancel, send_cancel) = (Arc::clone(&fed), cancel.clone(), cancel.clone());
+        let (plan_fed, plan_cancel, send_cancel) =
+            (Arc::clone(&fed), cancel.clone(), cancel.clone());
         tasks.spawn(async move {
             let planned = crate::federation::planner::run(plan_fed, plan_cancel).await;
             ("federation planner", planned)

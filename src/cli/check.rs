@@ -90,7 +90,13 @@ pub fn describe(c: &Config) -> String {
     let _ = writeln!(out, "\nFediverse accounts ({})", c.actors.len());
     let mut table = Table::new();
     table.load_preset(presets::UTF8_FULL_CONDENSED);
-    table.set_header(["handle", "display name", "languages", "posts as", "backfill"]);
+    table.set_header([
+        "handle",
+        "display name",
+        "languages",
+        "posts as",
+        "backfill",
+    ]);
     for a in &c.actors {
         table.add_row([
             c.handle(a),

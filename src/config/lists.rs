@@ -187,7 +187,8 @@ impl Validator<'_> {
                 None | Some(("Note", _)) => ObjectType::Note,
                 Some(("Article", _)) => ObjectType::Article,
                 Some((other, t)) => {
-                    let msg = format!("`{other}` is not an object type: use \"Note\" or \"Article\"");
+                    let msg =
+                        format!("`{other}` is not an object type: use \"Note\" or \"Article\"");
                     self.report(t.span(), key("object_type"), msg);
                     ObjectType::Note
                 }

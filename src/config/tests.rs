@@ -311,7 +311,10 @@ fn a_builtin_websub_hub_lives_under_the_public_url() {
         c.websub.hub.as_ref().map(|u| u.as_str()),
         Some("https://wire.example.org/websub/hub")
     );
-    let c = parse(&format!("{GOOD}\n[websub]\nhub = \"https://hub.example/\"\n")).unwrap();
+    let c = parse(&format!(
+        "{GOOD}\n[websub]\nhub = \"https://hub.example/\"\n"
+    ))
+    .unwrap();
     assert!(!c.websub.builtin, "an external hub is pinged, not served");
     assert!(error(&format!("{GOOD}\n[websub]\nhub = \"built-in\"\n")).contains("websub.hub"));
 }

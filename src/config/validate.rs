@@ -15,9 +15,9 @@ use super::raw::{
     HumanDuration, RawConfig, RawFederation, RawFeeds, RawFetch, RawPublisher, RawServer, RawWebSub,
 };
 use super::{
-    AdminConfig, Config, DatabaseConfig, FederationConfig, FeedsConfig, FetchConfig, PublisherConfig, ServerConfig,
-    WebSubConfig,
-    ADMIN_TOKEN_ENV, DATABASE_URL_ENV, DEFAULT_DATABASE_URL,
+    AdminConfig, Config, DatabaseConfig, FederationConfig, FeedsConfig, FetchConfig,
+    PublisherConfig, ServerConfig, WebSubConfig, ADMIN_TOKEN_ENV, DATABASE_URL_ENV,
+    DEFAULT_DATABASE_URL,
 };
 use crate::domain::Lang;
 
@@ -403,13 +403,25 @@ impl Validator<'_> {
         let mut out = FederationConfig::default();
         if let Some(d) = raw.update_debounce {
             if d.get_ref().0 > DAY {
-                self.report(d.span(), "federation.update_debounce", "must be at most 1 day");
+                self.report(
+                    d.span(),
+                    "federation.update_debounce",
+                    "must be at most 1 day",
+                );
             }
             out.update_debounce = d.get_ref().0;
         }
         for (raw, key, slot) in [
-            (raw.delivery_concurrency, "federation.delivery_concurrency", &mut out.delivery_concurrency),
-            (raw.delivery_per_host, "federation.delivery_per_host", &mut out.delivery_per_host),
+            (
+                raw.delivery_concurrency,
+                "federation.delivery_concurrency",
+                &mut out.delivery_concurrency,
+            ),
+            (
+                raw.delivery_per_host,
+                "federation.delivery_per_host",
+                &mut out.delivery_per_host,
+            ),
         ] {
             if let Some(n) = raw {
                 if !(1..=1024).contains(n.get_ref()) {

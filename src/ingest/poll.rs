@@ -113,7 +113,11 @@ impl Poller {
     ) -> anyhow::Result<Poller> {
         let fetcher = Fetcher::new(fetch_settings(&config))?;
         Ok(Poller {
-            instance: format!("{}-{}", std::process::id(), hex::encode(rand::random::<[u8; 4]>())),
+            instance: format!(
+                "{}-{}",
+                std::process::id(),
+                hex::encode(rand::random::<[u8; 4]>())
+            ),
             linker,
             global: Arc::new(Semaphore::new(config.fetch.max_concurrent.max(1))),
             per_host: Mutex::new(HashMap::new()),
@@ -148,12 +152,7 @@ impl Poller {
         let cfg = config
             .source(source)
             .ok_or_else(|| anyhow::anyhow!("no source with id `{source}`"))?;
-        let base = Url::parse(
-            self.store
-                .source_state(&cfg.id)
-                .await?
-                .fetch_url(),
-        )?;
+        let base = Url::parse(self.store.source_state(&cfg.id).await?.fetch_url())?;
         let (_, summary) = self
             .store_feed(cfg, body, &base, Utc::now())
             .await
@@ -203,8 +202,10 @@ impl Poller {
                 .ok_or_else(|| anyhow::anyhow!("no source with id `{id}`"))?],
             None => config.sources.iter().collect(),
         };
-        let mut pending: FuturesUnordered<_> =
-            sources.into_iter().map(|s| self.poll_source(s, false)).collect();
+        let mut pending: FuturesUnordered<_> = sources
+            .into_iter()
+            .map(|s| self.poll_source(s, false))
+            .collect();
         let mut reports = Vec::new();
         while let Some(report) = pending.next().await {
             on_done(&report);

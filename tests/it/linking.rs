@@ -70,8 +70,20 @@ async fn the_corpus_links_the_same_on_postgres() {
     let report = eval::evaluate(&db).await;
     crate::support::drop_postgres(&db).await;
     assert!(report.unknown.is_empty());
-    assert!(report.invariant_broken.is_empty(), "{:?}", report.invariant_broken);
-    assert!(report.duplicates_wrong.is_empty(), "{:#?}", report.duplicates_wrong);
-    assert!(report.precision() >= 0.98, "precision {:.3}", report.precision());
+    assert!(
+        report.invariant_broken.is_empty(),
+        "{:?}",
+        report.invariant_broken
+    );
+    assert!(
+        report.duplicates_wrong.is_empty(),
+        "{:#?}",
+        report.duplicates_wrong
+    );
+    assert!(
+        report.precision() >= 0.98,
+        "precision {:.3}",
+        report.precision()
+    );
     assert!(report.recall() >= 0.95, "recall {:.3}", report.recall());
 }
