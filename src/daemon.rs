@@ -134,6 +134,11 @@ impl Daemon {
             let sent = crate::federation::delivery::run(fed, send_cancel).await;
             ("federation delivery", sent)
         });
+        let upkeep_cancel = cancel.clone();
+        tasks.spawn(async move {
+            crate::observe::run_upkeep_until_stopped(upkeep_cancel).await;
+            ("metrics upkeep", Ok(()))
+        });
         tracing::info!("wirebridge is running");
 
         let mut failure = None;

@@ -18,7 +18,7 @@ use axum::Router;
 use bytes::Bytes;
 
 use crate::publish::{
-    feed_path, lang_name, public, FeedKey, Feeds, Format, Page, Rendered, Scope, FEED_XSL,
+    feed_path, lang_name, FeedKey, Feeds, Format, Page, Rendered, Scope, FEED_XSL,
 };
 
 const LIVE_CACHE: &str = "public, max-age=300";
@@ -85,7 +85,7 @@ async fn serve(feeds: &Feeds, lang: &str, page: Page, ext: &str, headers: &Heade
         format,
     };
     match feeds.get(&key).await {
-        Ok(Some(r)) => respond(feeds, &key, &r, headers),
+        Ok(Some(r)) => respond(&key, &r, headers),
         Ok(None) => not_found(feeds, &format!("{key} does not exist (yet)")),
         Err(e) => {
             tracing::error!(feed = %key, error = %e, "cannot render a feed");
@@ -94,74 +94,60 @@ async fn serve(feeds: &Feeds, lang: &str, page: Page, ext: &str, headers: &Heade
     }
 }
 
-fn respond(feeds: &Feeds, key: &FeedKey, r: &Arc<Rendered>, req: &HeaderMap) -> Response {
+fn respond(key: &FeedKey, r: &Arc<Rendered>, req: &HeaderMap) -> Response {
+    // Every header value was made when the page was rendered: the hot path
+    // only clones them (reference-counted bytes).
     let encoding = negotiate(req);
     let (body, etag) = match encoding {
-        Encoding::Br => (r.br.clone(), variant_etag(&r.etag, "br")),
-        Encoding::Gzip => (r.gzip.clone(), variant_etag(&r.etag, "gz")),
-        Encoding::Identity => (r.body.clone(), r.etag.clone()),
+        Encoding::Br => (r.br.clone(), &r.etag_values[2]),
+        Encoding::Gzip => (r.gzip.clone(), &r.etag_values[1]),
+        Encoding::Identity => (r.body.clone(), &r.etag_values[0]),
     };
-    let mut h = HeaderMap::new();
-    let put = |h: &mut HeaderMap, name, value: &str| {
-        if let Ok(v) = HeaderValue::from_str(value) {
-            h.insert(name, v);
-        }
-    };
-    put(&mut h, ETAG, &etag);
-    put(
-        &mut h,
-        LAST_MODIFIED,
-        &httpdate::fmt_http_date(SystemTime::from(r.last_modified)),
-    );
-    put(
-        &mut h,
+    let mut h = HeaderMap::with_capacity(8);
+    h.insert(ETAG, etag.clone());
+    h.insert(LAST_MODIFIED, r.last_modified_value.clone());
+    h.insert(
         CACHE_CONTROL,
-        if r.complete {
+        HeaderValue::from_static(if r.complete {
             ARCHIVE_CACHE
         } else {
             LIVE_CACHE
-        },
+        }),
     );
-    put(&mut h, VARY, "Accept-Encoding, Accept");
-    let config = feeds.config();
-    let this = public(config, &feed_path(&key.scope, key.page, key.format));
-    let mut link = format!("<{this}>; rel=\"self\"");
-    if let Some(hub) = &config.websub.hub {
-        link.push_str(&format!(", <{hub}>; rel=\"hub\""));
+    h.insert(VARY, HeaderValue::from_static("Accept-Encoding, Accept"));
+    if let Some(link) = &r.link_value {
+        h.insert(LINK, link.clone());
     }
-    put(&mut h, LINK, &link);
     if not_modified(req, r) {
         return (StatusCode::NOT_MODIFIED, h).into_response();
     }
-    let media = format!("{}; charset=utf-8", media_type(key.format, req));
-    put(&mut h, CONTENT_TYPE, &media);
+    h.insert(
+        CONTENT_TYPE,
+        HeaderValue::from_static(media_type(key.format, req)),
+    );
     match encoding {
-        Encoding::Br => put(&mut h, CONTENT_ENCODING, "br"),
-        Encoding::Gzip => put(&mut h, CONTENT_ENCODING, "gzip"),
+        Encoding::Br => {
+            h.insert(CONTENT_ENCODING, HeaderValue::from_static("br"));
+        }
+        Encoding::Gzip => {
+            h.insert(CONTENT_ENCODING, HeaderValue::from_static("gzip"));
+        }
         Encoding::Identity => {}
     }
     (StatusCode::OK, h, body).into_response()
 }
 
-/// The feed's registered type, except for a browser navigating to an XML
-/// feed (it asks for `text/html`): browsers show `application/atom+xml`
-/// and `application/rss+xml` as plain text, but apply our stylesheet to
-/// `application/xml`. The bytes are the same.
 fn media_type(format: Format, req: &HeaderMap) -> &'static str {
     let browser = req
         .get(ACCEPT)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.contains("text/html"));
     match format {
-        Format::Atom | Format::Rss if browser => "application/xml",
-        _ => format.media_type(),
+        Format::Atom | Format::Rss if browser => "application/xml; charset=utf-8",
+        Format::Rss => "application/rss+xml; charset=utf-8",
+        Format::Atom => "application/atom+xml; charset=utf-8",
+        Format::Json => "application/feed+json; charset=utf-8",
     }
-}
-
-/// Each encoding is its own representation with its own strong ETag; they
-/// all validate the same content.
-fn variant_etag(etag: &str, suffix: &str) -> String {
-    format!("{}-{suffix}\"", etag.trim_end_matches('"'))
 }
 
 /// The opaque part of a tag, with `W/` and our encoding suffix removed:
@@ -178,14 +164,10 @@ fn opaque(tag: &str) -> &str {
 /// which is only looked at when there is no If-None-Match.
 fn not_modified(req: &HeaderMap, r: &Rendered) -> bool {
     let ours = opaque(&r.etag);
-    let inm: Vec<&str> = req
-        .get_all(IF_NONE_MATCH)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .collect();
-    if !inm.is_empty() {
+    let mut inm = req.get_all(IF_NONE_MATCH).iter().peekable();
+    if inm.peek().is_some() {
         return inm
-            .iter()
+            .filter_map(|v| v.to_str().ok())
             .flat_map(|v| v.split(','))
             .any(|t| t.trim() == "*" || opaque(t) == ours);
     }

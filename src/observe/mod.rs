@@ -30,6 +30,24 @@ const BUCKETS: &[f64] = &[
 
 static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
 
+/// How often histogram samples are folded into their buckets when nobody
+/// scrapes: the exporter keeps raw samples until then, so without upkeep an
+/// unscraped daemon's memory would grow with every request.
+const UPKEEP_EVERY: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// Folds recorded histogram samples into buckets every few seconds until
+/// `cancel` fires (a daemon task).
+pub async fn run_upkeep_until_stopped(cancel: tokio_util::sync::CancellationToken) {
+    let handle = handle();
+    let mut tick = tokio::time::interval(UPKEEP_EVERY);
+    loop {
+        tokio::select! {
+            _ = cancel.cancelled() => return,
+            _ = tick.tick() => handle.run_upkeep(),
+        }
+    }
+}
+
 /// The process's recorder, installed the first time anything asks.
 pub fn handle() -> &'static PrometheusHandle {
     HANDLE.get_or_init(|| {

@@ -8,8 +8,9 @@ use std::collections::HashMap;
 use std::io::Write;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
+use axum::http::HeaderValue;
 use bytes::Bytes;
 use chrono::{DateTime, Utc};
 use sha2::{Digest, Sha256};
@@ -36,6 +37,12 @@ pub struct Rendered {
     pub last_modified: DateTime<Utc>,
     /// A complete RFC 5005 archive page: its bytes never change.
     pub complete: bool,
+    /// Header values made once per render rather than once per request:
+    /// the ETag of each encoding (identity, gzip, brotli), Last-Modified,
+    /// and the `Link: <self>; rel="self", <hub>; rel="hub"` line.
+    pub etag_values: [HeaderValue; 3],
+    pub last_modified_value: HeaderValue,
+    pub link_value: Option<HeaderValue>,
 }
 
 struct Check {
@@ -149,7 +156,12 @@ impl Feeds {
             }
         }
         let body = super::render(config, &doc);
-        let rendered = Arc::new(compress(body, doc.updated, doc.complete));
+        let this = super::public(config, &super::feed_path(&key.scope, key.page, key.format));
+        let mut link = format!("<{this}>; rel=\"self\"");
+        if let Some(hub) = &config.websub.hub {
+            link.push_str(&format!(", <{hub}>; rel=\"hub\""));
+        }
+        let rendered = Arc::new(compress(body, doc.updated, doc.complete, &link));
         if self.inner.generation.load(Ordering::SeqCst) == generation {
             lock(&self.inner.cache).insert(key.clone(), Arc::clone(&rendered));
         }
@@ -163,7 +175,17 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-fn compress(body: Vec<u8>, updated: DateTime<Utc>, complete: bool) -> Rendered {
+/// The ETag of an encoded variant: the identity tag with a suffix, so a
+/// cache holding one encoding never answers for another.
+pub fn variant_etag(etag: &str, suffix: &str) -> String {
+    format!("{}-{suffix}\"", etag.trim_end_matches('"'))
+}
+
+fn header(value: &str) -> HeaderValue {
+    HeaderValue::from_str(value).unwrap_or_else(|_| HeaderValue::from_static(""))
+}
+
+fn compress(body: Vec<u8>, updated: DateTime<Utc>, complete: bool, link: &str) -> Rendered {
     let digest = Sha256::digest(&body);
     let etag = format!("\"{}\"", hex::encode(&digest[..16]));
     let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
@@ -180,7 +202,16 @@ fn compress(body: Vec<u8>, updated: DateTime<Utc>, complete: bool) -> Rendered {
         }
     }
     let last_modified = DateTime::from_timestamp(updated.timestamp(), 0).unwrap_or(updated);
+    let etag_values = [
+        header(&etag),
+        header(&variant_etag(&etag, "gz")),
+        header(&variant_etag(&etag, "br")),
+    ];
+    let last_modified_value = header(&httpdate::fmt_http_date(SystemTime::from(last_modified)));
     Rendered {
+        etag_values,
+        last_modified_value,
+        link_value: HeaderValue::from_str(link).ok(),
         body: Bytes::from(body),
         gzip: Bytes::from(gzip),
         br: Bytes::from(br),
