@@ -4,6 +4,7 @@
 //! operator's `link` / `unlink` corrections, which later polls respect.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::Arc;
 
 use anyhow::Context;
 use chrono::Utc;
@@ -31,7 +32,8 @@ pub struct LinkOutcome {
 
 pub struct Linker {
     store: Store,
-    sources: HashMap<SourceId, SourceInfo>,
+    /// Replaced whole when the configuration is reloaded (SIGHUP).
+    sources: std::sync::RwLock<Arc<HashMap<SourceId, SourceInfo>>>,
     /// Linking reads candidates then writes a decision; two entries of one
     /// story linked at once could each start a story. One at a time per
     /// process, and across processes on PostgreSQL (`Store::lock_linking`).
@@ -41,30 +43,46 @@ pub struct Linker {
 
 impl Linker {
     pub fn new(store: Store, config: &Config) -> anyhow::Result<Linker> {
-        let mut sources = HashMap::new();
-        for s in &config.sources {
-            let pattern = s
-                .url_pattern
-                .as_deref()
-                .map(UrlPattern::parse)
-                .transpose()
-                .with_context(|| format!("sources.{}.url_pattern", s.id))?;
-            sources.insert(
-                s.id.clone(),
-                SourceInfo {
-                    role: s.role,
-                    pattern,
-                },
-            );
-        }
         Ok(Linker {
             store,
-            sources,
+            sources: std::sync::RwLock::new(Arc::new(source_infos(config)?)),
             lock: tokio::sync::Mutex::new(()),
             evidence_threshold: link::EVIDENCE_THRESHOLD,
         })
     }
 
+    /// Takes a reloaded configuration's sources (roles, URL shapes).
+    pub fn replace_config(&self, config: &Config) -> anyhow::Result<()> {
+        let infos = Arc::new(source_infos(config)?);
+        *self.sources.write().unwrap_or_else(|e| e.into_inner()) = infos;
+        Ok(())
+    }
+
+    fn source_infos(&self) -> Arc<HashMap<SourceId, SourceInfo>> {
+        Arc::clone(&self.sources.read().unwrap_or_else(|e| e.into_inner()))
+    }
+}
+
+/// What linking needs of each configured source: its role and URL shape.
+fn source_infos(config: &Config) -> anyhow::Result<HashMap<SourceId, SourceInfo>> {
+    let mut sources = HashMap::new();
+    for s in &config.sources {
+        let pattern = s
+            .url_pattern
+            .as_deref()
+            .map(UrlPattern::parse)
+            .transpose()
+            .with_context(|| format!("sources.{}.url_pattern", s.id))?;
+        let info = SourceInfo {
+            role: s.role,
+            pattern,
+        };
+        sources.insert(s.id.clone(), info);
+    }
+    Ok(sources)
+}
+
+impl Linker {
     /// Another evidence threshold than the documented one: for the
     /// evaluation's sweep, not for operators.
     pub fn with_evidence_threshold(mut self, threshold: f64) -> Linker {
@@ -73,15 +91,15 @@ impl Linker {
     }
 
     fn features(&self, e: &StoredEntry) -> Features {
-        let pattern = self
-            .sources
+        let sources = self.source_infos();
+        let pattern = sources
             .get(&e.entry.source)
             .and_then(|s| s.pattern.as_ref());
         Features::of(&e.entry, pattern)
     }
 
     fn is_from_outlet(&self, e: &StoredEntry) -> bool {
-        self.sources
+        self.source_infos()
             .get(&e.entry.source)
             .is_some_and(|s| s.role == Role::Outlet)
     }

@@ -164,6 +164,7 @@ impl Poller {
     /// polled, sources removed are no longer polled (their entries stay).
     /// Fetch settings keep their start-up values until a restart.
     pub async fn replace_config(&self, config: Arc<Config>) -> anyhow::Result<()> {
+        self.linker.replace_config(&config)?;
         *self.config.write().unwrap_or_else(|p| p.into_inner()) = config;
         self.sync_sources().await?;
         self.reloaded.notify_one();
