@@ -15,6 +15,36 @@ use crate::link::{self, Features, Member, Relation, Rule, UrlPattern};
 use crate::normalize::canonical_url;
 use crate::store::{LinkOverride, LinkPlan, Store, StoreError, StoredEntry};
 
+/// Linking in this process changed a story: the federation planner and
+/// the feed cache wake at once instead of at their next tick (a pushed
+/// WebSub entry reaches feeds and followers within a second). Other
+/// processes notice through the store, at those ticks.
+static CHANGED: tokio::sync::Notify = tokio::sync::Notify::const_new();
+static GENERATION: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+/// Resolves once a story has changed in this process since `generation()`
+/// read `seen` (at once if it already has). Every waiter wakes: several
+/// daemons may share a process in tests.
+pub async fn changed_since(seen: u64) {
+    let notified = CHANGED.notified();
+    tokio::pin!(notified);
+    notified.as_mut().enable();
+    if generation() != seen {
+        return;
+    }
+    notified.await;
+}
+
+/// Counts story changes made in this process.
+pub fn generation() -> u64 {
+    GENERATION.load(std::sync::atomic::Ordering::Acquire)
+}
+
+fn announce() {
+    GENERATION.fetch_add(1, std::sync::atomic::Ordering::AcqRel);
+    CHANGED.notify_waiters();
+}
+
 /// What a source means to linking.
 #[derive(Clone, Debug)]
 struct SourceInfo {
@@ -216,6 +246,7 @@ impl Linker {
             now: Utc::now(),
         };
         let story_id = self.store.apply_link(&plan).await?;
+        announce();
         crate::observe::link_decided(plan.rule.as_deref());
         tracing::Span::current().record("story", story_id);
         // The entry may have left a story (re-linked after an edit or an
@@ -420,6 +451,7 @@ impl Linker {
         self.store.add_override(&o, Utc::now()).await?;
         let old = e.link.as_ref().map(|l| l.story_id);
         let story_id = self.store.detach_entry(e.id, Utc::now()).await?;
+        announce();
         if let Some(old) = old {
             self.refresh_roles(old).await?;
         }

@@ -57,6 +57,9 @@ struct Inner {
     /// Milliseconds after `epoch` of the last look (0: never), read
     /// without a lock so the hot path does not queue behind the check.
     checked_ms: AtomicU64,
+    /// `stories::generation()` at the last look: a change made by this
+    /// process skips the once-a-second throttle.
+    seen_generation: AtomicU64,
     epoch: Instant,
     /// Renders one page at a time, so a burst of misses renders it once.
     render: tokio::sync::Mutex<()>,
@@ -83,6 +86,7 @@ impl Feeds {
                     at: None,
                 }),
                 checked_ms: AtomicU64::new(0),
+                seen_generation: AtomicU64::new(0),
                 epoch: Instant::now(),
                 render: tokio::sync::Mutex::new(()),
                 cache: Mutex::new(HashMap::new()),
@@ -108,14 +112,20 @@ impl Feeds {
             now.saturating_sub(ms)
         };
         let last = self.inner.checked_ms.load(Ordering::Acquire);
-        if last != 0 && since(last) < CHECK_EVERY.as_millis() as u64 {
+        let generation = crate::stories::generation();
+        let local_change = generation != self.inner.seen_generation.load(Ordering::Acquire);
+        if !local_change && last != 0 && since(last) < CHECK_EVERY.as_millis() as u64 {
             return Ok(false);
         }
         let mut check = self.inner.check.lock().await;
-        if check.at.is_some_and(|at| at.elapsed() < CHECK_EVERY) {
+        let local_change = generation != self.inner.seen_generation.load(Ordering::Acquire);
+        if !local_change && check.at.is_some_and(|at| at.elapsed() < CHECK_EVERY) {
             return Ok(false);
         }
         let now = self.inner.store.feed_fingerprint().await?;
+        self.inner
+            .seen_generation
+            .store(generation, Ordering::Release);
         check.at = Some(Instant::now());
         let now_ms = u64::try_from(self.inner.epoch.elapsed().as_millis()).unwrap_or(u64::MAX);
         self.inner
