@@ -122,13 +122,7 @@ delivery_per_host = {CONCURRENCY}
     }
     println!("setup: {FOLLOWERS} followers stored in {:.1?}", t.elapsed());
 
-    let known: Vec<_> = config
-        .sources
-        .iter()
-        .map(|s| (s.id.clone(), s.url.to_string(), Utc::now()))
-        .collect();
-    store
-        .sync_sources(&known, Utc::now())
+    wirebridge::ingest::poll::register_sources(&store, &config)
         .await
         .expect("sources");
     let s = store

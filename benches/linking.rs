@@ -151,13 +151,7 @@ async fn run() {
     }
     let config = Config::parse(Path::new("bench.toml"), &toml).expect("config");
     let store = Store::open(&db).await.expect("store");
-    let known: Vec<_> = config
-        .sources
-        .iter()
-        .map(|s| (s.id.clone(), s.url.to_string(), Utc::now()))
-        .collect();
-    store
-        .sync_sources(&known, Utc::now())
+    wirebridge::ingest::poll::register_sources(&store, &config)
         .await
         .expect("sources");
     let linker = Linker::new(store.clone(), &config).expect("linker");

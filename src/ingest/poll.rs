@@ -21,7 +21,7 @@ use super::schedule;
 use crate::config::{Config, SourceConfig};
 use crate::domain::SourceId;
 use crate::normalize::{self, FeedContext};
-use crate::store::{SourceState, Store, UpsertSummary};
+use crate::store::{SourceState, Store, StoreError, UpsertSummary};
 use crate::stories::Linker;
 
 /// How one source's poll ended.
@@ -583,6 +583,19 @@ fn mark_success(state: &mut SourceState, now: DateTime<Utc>) {
     state.consecutive_failures = 0;
     state.last_error = None;
     state.last_success_at = Some(now);
+}
+
+/// Registers every configured source in the store, due now: for tools,
+/// tests and benchmarks that store entries without polling first
+/// (`Poller::sync_sources` spreads first polls instead).
+pub async fn register_sources(store: &Store, config: &Config) -> Result<(), StoreError> {
+    let now = Utc::now();
+    let known: Vec<_> = config
+        .sources
+        .iter()
+        .map(|s| (s.id.clone(), s.url.to_string(), now))
+        .collect();
+    store.sync_sources(&known, now).await
 }
 
 pub fn fetch_settings(config: &Config) -> FetchSettings {

@@ -77,13 +77,7 @@ pub async fn world_on(dir: tempfile::TempDir, db: &str, extra: &str) -> World {
     let cfg = feeds_config(db, extra);
     let store = Store::open(db).await.expect("store");
     let linker = Linker::new(store.clone(), &cfg).expect("linker");
-    let known: Vec<_> = cfg
-        .sources
-        .iter()
-        .map(|s| (s.id.clone(), s.url.to_string(), Utc::now()))
-        .collect();
-    store
-        .sync_sources(&known, Utc::now())
+    wirebridge::ingest::poll::register_sources(&store, &cfg)
         .await
         .expect("sources");
     let app = router(AppState {

@@ -183,12 +183,9 @@ async fn two_instances_send_each_inbox_one_copy_and_both_serve_current_feeds() {
             .await
             .unwrap();
     }
-    let known: Vec<_> = config
-        .sources
-        .iter()
-        .map(|s| (s.id.clone(), s.url.to_string(), Utc::now()))
-        .collect();
-    store.sync_sources(&known, Utc::now()).await.unwrap();
+    wirebridge::ingest::poll::register_sources(&store, &config)
+        .await
+        .unwrap();
     tokio::time::sleep(Duration::from_millis(20)).await;
     let mut story = sample_entry("wire-en", 1, "en");
     story.title = "Pilots end their strike in the northern port".into();

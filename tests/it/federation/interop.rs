@@ -84,13 +84,7 @@ async fn a_fedify_follower_verifies_accept_create_update_and_delete() {
     let store = daemon.store().clone();
     let cancel = CancellationToken::new();
     let running = tokio::spawn(daemon.run_until_stopped(cancel.clone()));
-    let known: Vec<_> = config
-        .sources
-        .iter()
-        .map(|s| (s.id.clone(), s.url.to_string(), Utc::now()))
-        .collect();
-    store
-        .sync_sources(&known, Utc::now())
+    wirebridge::ingest::poll::register_sources(&store, &config)
         .await
         .expect("sources");
     let linker = Linker::new(store.clone(), &config).expect("linker");

@@ -157,13 +157,7 @@ delivery_per_host = 3
             .await
             .expect("follower");
     }
-    let known: Vec<_> = config
-        .sources
-        .iter()
-        .map(|s| (s.id.clone(), s.url.to_string(), Utc::now()))
-        .collect();
-    store
-        .sync_sources(&known, Utc::now())
+    wirebridge::ingest::poll::register_sources(&store, &config)
         .await
         .expect("sources");
     tokio::time::sleep(Duration::from_millis(20)).await;

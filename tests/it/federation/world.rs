@@ -110,13 +110,7 @@ pub async fn world_on(db: Option<String>, extra: &str) -> World {
     let cfg = Arc::new(Config::parse(std::path::Path::new("test.toml"), &toml).expect("config"));
     let toml = toml.clone();
     let store = Store::open(&db).await.expect("store");
-    let known: Vec<_> = cfg
-        .sources
-        .iter()
-        .map(|s| (s.id.clone(), s.url.to_string(), Utc::now()))
-        .collect();
-    store
-        .sync_sources(&known, Utc::now())
+    wirebridge::ingest::poll::register_sources(&store, &cfg)
         .await
         .expect("sources");
     let linker = Linker::new(store.clone(), &cfg).expect("linker");

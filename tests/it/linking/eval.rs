@@ -140,13 +140,7 @@ pub async fn evaluate_with(db_url: &str, evidence_threshold: f64) -> Report {
     let linker = Linker::new(store.clone(), &config)
         .expect("linker")
         .with_evidence_threshold(evidence_threshold);
-    let known: Vec<_> = config
-        .sources
-        .iter()
-        .map(|s| (s.id.clone(), s.url.to_string(), chrono::Utc::now()))
-        .collect();
-    store
-        .sync_sources(&known, chrono::Utc::now())
+    wirebridge::ingest::poll::register_sources(&store, &config)
         .await
         .expect("sources");
 

@@ -58,13 +58,7 @@ async fn world() -> World {
     );
     let store = Store::open(&db).await.expect("store");
     let linker = Linker::new(store.clone(), &cfg).expect("linker");
-    let known: Vec<_> = cfg
-        .sources
-        .iter()
-        .map(|s| (s.id.clone(), s.url.to_string(), chrono::Utc::now()))
-        .collect();
-    store
-        .sync_sources(&known, chrono::Utc::now())
+    wirebridge::ingest::poll::register_sources(&store, &cfg)
         .await
         .expect("sources");
     let app = router(AppState {
