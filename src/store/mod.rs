@@ -157,6 +157,33 @@ async fn open_sqlite(url: &str) -> Result<AnyPool, StoreError> {
     Ok(pool)
 }
 
+/// Ends one attempt of a queued delivery (ActivityPub or WebSub: the two
+/// queues share their columns): `done`, `dropped`, or back to `pending` at
+/// `retry_at`, its claim released either way.
+async fn finish_delivery(
+    pool: &AnyPool,
+    table: &'static str,
+    id: i64,
+    status: &str,
+    retry_at: Option<DateTime<Utc>>,
+    error: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    sqlx::query(&format!(
+        "UPDATE {table} SET status = $2, attempts = attempts + 1, \
+         next_attempt_at = COALESCE($3, next_attempt_at), claimed_until = 0, last_error = $4, \
+         finished_at = CASE WHEN $2 = 'pending' THEN NULL ELSE $5 END WHERE id = $1"
+    ))
+    .bind(id)
+    .bind(status)
+    .bind(retry_at.map(to_millis))
+    .bind(error)
+    .bind(to_millis(now))
+    .execute(pool)
+    .await?;
+    Ok(())
+}
+
 pub(crate) fn to_millis(t: DateTime<Utc>) -> i64 {
     t.timestamp_millis()
 }

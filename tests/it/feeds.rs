@@ -18,7 +18,7 @@ use wirebridge::http::{router, AppState};
 use wirebridge::store::Store;
 use wirebridge::stories::Linker;
 
-use crate::support::{config_toml, sample_entry, sqlite_url, Src};
+use crate::support::{config_toml, sample_entry, serve_app, sqlite_url, WIRE_SOURCES};
 
 pub struct World {
     pub store: Store,
@@ -28,42 +28,9 @@ pub struct World {
     _dir: tempfile::TempDir,
 }
 
-pub const SOURCES: &[Src<'static>] = &[
-    Src {
-        id: "harbor",
-        url: "https://harborledger.example/feed",
-        language: "en",
-        role: "outlet",
-    },
-    Src {
-        id: "wire-en",
-        url: "https://wire.example.org/en/feed",
-        language: "en",
-        role: "publisher",
-    },
-    Src {
-        id: "wire-fr",
-        url: "https://wire.example.org/fr/feed",
-        language: "fr",
-        role: "publisher",
-    },
-    Src {
-        id: "wire-br",
-        url: "https://wire.example.org/pt-br/feed",
-        language: "pt-BR",
-        role: "publisher",
-    },
-    Src {
-        id: "wire-ar",
-        url: "https://wire.example.org/ar/feed",
-        language: "ar",
-        role: "publisher",
-    },
-];
-
 /// The test config plus `extra` TOML (`[feeds]`, `[websub]`, actors).
 pub fn feeds_config(db: &str, extra: &str) -> Config {
-    let text = format!("{}\n{extra}", config_toml(db, SOURCES));
+    let text = format!("{}\n{extra}", config_toml(db, WIRE_SOURCES));
     Config::parse(Path::new("test.toml"), &text).expect("test config")
 }
 
@@ -84,11 +51,7 @@ pub async fn world_on(dir: tempfile::TempDir, db: &str, extra: &str) -> World {
         config: Arc::new(cfg.clone()),
         store: store.clone(),
     });
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let base = format!("http://{}", listener.local_addr().expect("addr"));
-    tokio::spawn(async move { axum::serve(listener, app).await });
+    let base = serve_app(app).await;
     // No automatic decompression: the tests look at the bytes as sent.
     let client = reqwest::Client::builder()
         .no_proxy()

@@ -71,6 +71,57 @@ pub struct Src<'a> {
     pub role: &'a str,
 }
 
+/// The sources most tests use: the outlet and the publisher's feeds in
+/// five languages (none of them is ever fetched by those tests).
+pub const WIRE_SOURCES: &[Src<'static>] = &[
+    Src {
+        id: "harbor",
+        url: "https://harborledger.example/feed",
+        language: "en",
+        role: "outlet",
+    },
+    Src {
+        id: "wire-en",
+        url: "https://wire.example.org/en/feed",
+        language: "en",
+        role: "publisher",
+    },
+    Src {
+        id: "wire-fr",
+        url: "https://wire.example.org/fr/feed",
+        language: "fr",
+        role: "publisher",
+    },
+    Src {
+        id: "wire-de",
+        url: "https://wire.example.org/de/feed",
+        language: "de",
+        role: "publisher",
+    },
+    Src {
+        id: "wire-br",
+        url: "https://wire.example.org/pt-br/feed",
+        language: "pt-BR",
+        role: "publisher",
+    },
+    Src {
+        id: "wire-ar",
+        url: "https://wire.example.org/ar/feed",
+        language: "ar",
+        role: "publisher",
+    },
+];
+
+/// Serves `app` on 127.0.0.1, port 0, for the rest of the test; its base URL.
+pub async fn serve_app(app: axum::Router) -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let base = format!("http://{}", listener.local_addr().expect("addr"));
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    base
+}
+
 pub fn config_toml(db_url: &str, sources: &[Src<'_>]) -> String {
     let mut toml = format!(
         r#"

@@ -86,19 +86,16 @@ impl Store {
         error: Option<&str>,
         now: DateTime<Utc>,
     ) -> Result<(), StoreError> {
-        sqlx::query(
-            "UPDATE fed_deliveries SET status = $2, attempts = attempts + 1, \
-             next_attempt_at = COALESCE($3, next_attempt_at), claimed_until = 0, last_error = $4, \
-             finished_at = CASE WHEN $2 = 'pending' THEN NULL ELSE $5 END WHERE id = $1",
+        super::super::finish_delivery(
+            &self.pool,
+            "fed_deliveries",
+            id,
+            status,
+            retry_at,
+            error,
+            now,
         )
-        .bind(id)
-        .bind(status)
-        .bind(retry_at.map(to_millis))
-        .bind(error)
-        .bind(to_millis(now))
-        .execute(&self.pool)
-        .await?;
-        Ok(())
+        .await
     }
 
     pub async fn fed_delivery_counts(&self) -> Result<DeliveryCounts, StoreError> {

@@ -16,7 +16,7 @@ use wirebridge::store::Store;
 use wirebridge::stories::Linker;
 
 use super::remote::Remote;
-use crate::support::{config_toml, sqlite_url, Src};
+use crate::support::{config_toml, sqlite_url, WIRE_SOURCES};
 
 pub struct World {
     pub store: Store,
@@ -37,43 +37,10 @@ impl Drop for World {
     }
 }
 
-pub const SOURCES: [Src<'static>; 5] = [
-    Src {
-        id: "harbor",
-        url: "https://harborledger.example/feed",
-        language: "en",
-        role: "outlet",
-    },
-    Src {
-        id: "wire-en",
-        url: "https://wire.example.org/en/feed",
-        language: "en",
-        role: "publisher",
-    },
-    Src {
-        id: "wire-fr",
-        url: "https://wire.example.org/fr/feed",
-        language: "fr",
-        role: "publisher",
-    },
-    Src {
-        id: "wire-de",
-        url: "https://wire.example.org/de/feed",
-        language: "de",
-        role: "publisher",
-    },
-    Src {
-        id: "wire-br",
-        url: "https://wire.example.org/pt-br/feed",
-        language: "pt-BR",
-        role: "publisher",
-    },
-];
-
 /// Our config with `public_url` = `base`, two actors, and `extra` TOML.
 pub fn fed_config_toml(db: &str, base: &str, extra: &str) -> String {
     let mut toml =
-        config_toml(db, &SOURCES).replace("https://wire.example.org\"", &format!("{base}\""));
+        config_toml(db, WIRE_SOURCES).replace("https://wire.example.org\"", &format!("{base}\""));
     toml.push_str(
         r#"
 [[actors]]

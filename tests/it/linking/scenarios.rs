@@ -10,7 +10,7 @@ use wirebridge::http::{router, AppState};
 use wirebridge::store::Store;
 use wirebridge::stories::Linker;
 
-use crate::support::{config, lang, sample_entry, sqlite_url, Src};
+use crate::support::{config, lang, sample_entry, serve_app, sqlite_url, WIRE_SOURCES};
 
 struct World {
     store: Store,
@@ -21,41 +21,7 @@ struct World {
 
 async fn world() -> World {
     let (dir, db) = sqlite_url();
-    let cfg = config(
-        &db,
-        &[
-            Src {
-                id: "harbor",
-                url: "https://harborledger.example/feed",
-                language: "en",
-                role: "outlet",
-            },
-            Src {
-                id: "wire-en",
-                url: "https://wire.example.org/en/feed",
-                language: "en",
-                role: "publisher",
-            },
-            Src {
-                id: "wire-fr",
-                url: "https://wire.example.org/fr/feed",
-                language: "fr",
-                role: "publisher",
-            },
-            Src {
-                id: "wire-de",
-                url: "https://wire.example.org/de/feed",
-                language: "de",
-                role: "publisher",
-            },
-            Src {
-                id: "wire-br",
-                url: "https://wire.example.org/pt-br/feed",
-                language: "pt-BR",
-                role: "publisher",
-            },
-        ],
-    );
+    let cfg = config(&db, WIRE_SOURCES);
     let store = Store::open(&db).await.expect("store");
     let linker = Linker::new(store.clone(), &cfg).expect("linker");
     wirebridge::ingest::poll::register_sources(&store, &cfg)
@@ -65,11 +31,7 @@ async fn world() -> World {
         config: Arc::new(cfg),
         store: store.clone(),
     });
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let base = format!("http://{}", listener.local_addr().expect("addr"));
-    tokio::spawn(async move { axum::serve(listener, app).await });
+    let base = serve_app(app).await;
     World {
         store,
         linker,
