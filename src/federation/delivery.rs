@@ -188,18 +188,15 @@ impl Worker {
     /// One signed POST; the status and Retry-After, or why it never got one.
     async fn attempt(&self, job: &DeliveryJob) -> Result<(u16, Option<String>), String> {
         let url = Url::parse(&job.inbox).map_err(|e| e.to_string())?;
-        let fetcher = self.fed.remote.fetcher();
-        fetcher
-            .check_target(&url)
-            .await
-            .map_err(|e| e.to_string())?;
         let signer = self.signer(&job.actor).await?;
         let key_id = self.fed.urls.key_id(&job.actor);
         let body = job.json.clone().into_bytes();
         let headers =
             sign_post(&signer, &key_id, &url, &body, Utc::now()).map_err(|e| e.to_string())?;
-        let mut req = fetcher
-            .client()
+        // The federation client checks the address guard before sending.
+        let mut req = self
+            .fed
+            .client
             .post(url)
             .timeout(REQUEST_TIMEOUT)
             .body(body);

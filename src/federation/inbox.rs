@@ -1,14 +1,31 @@
-//! The inbox: verify the HTTP signature (and that the key's owner is the
-//! activity's actor) before anything is written, process each activity id
-//! once, then act: Follow → follower + Accept through the durable queue;
-//! Undo Follow, Block, actor Delete → follower removed; Like, Announce and
-//! replies counted; anything else acknowledged and ignored.
+//! The inbox, on `activitypub_federation`: the crate checks the Digest,
+//! the activity's id against its actor's domain, fetches the actor through
+//! our client (`RemoteActor`, cached in the store) and verifies the HTTP
+//! signature with the actor's key — so the key's owner is the actor. On
+//! top we refuse what the crate lets through: a signature that does not
+//! cover `(request-target)`, `host`, `digest` and a date, a Date outside our
+//! window, and a signature made for another server. Then each activity id
+//! is processed once: Follow → follower + Accept through the durable
+//! queue; Undo Follow, Block, actor Delete → follower removed; Like,
+//! Announce and replies counted; anything else acknowledged and ignored.
 
+use std::sync::Arc;
+
+use activitypub_federation::axum::inbox::{receive_activity, ActivityData};
+use activitypub_federation::config::{Data, FederationConfig};
+use activitypub_federation::error::Error as ApError;
+use activitypub_federation::fetch::object_id::ObjectId;
+use activitypub_federation::traits::Activity;
+use axum::body::{Body, Bytes};
+use axum::extract::FromRequest;
+use axum::http::{HeaderMap, Method, Uri};
 use chrono::Utc;
+use serde::{Deserialize, Deserializer};
 use serde_json::Value;
+use url::Url;
 
 use super::activity;
-use super::remote::{key_owner, RemoteError};
+use super::remote::RemoteActor;
 use super::signature::{self, Rejected};
 use super::Federation;
 use crate::store::{FollowerRow, StoreError};
@@ -16,18 +33,40 @@ use crate::store::{FollowerRow, StoreError};
 /// Bodies above this are refused with 413 (Mastodon's own limit is 1 MiB;
 /// an activity is a few KiB).
 pub const MAX_BODY_BYTES: usize = 256 * 1024;
+/// Remote fetches one inbox POST may cause (the actor, a key document, one
+/// redirect each).
+const FETCHES_PER_ACTIVITY: u32 = 6;
 
 #[derive(Debug, thiserror::Error)]
 pub enum InboxError {
     #[error("{0}")]
     Unauthorized(#[from] Rejected),
+    #[error("{0}")]
+    Federation(#[from] ApError),
     #[error("not an activity: {0}")]
     BadRequest(String),
     #[error(transparent)]
     Store(#[from] StoreError),
+    #[error("federation is not set up: {0}")]
+    Setup(String),
 }
 
-/// What happened to an accepted activity (for logs and tests).
+impl InboxError {
+    /// The HTTP status the sender gets.
+    pub fn status(&self) -> u16 {
+        match self {
+            InboxError::Unauthorized(_) => 401,
+            InboxError::Federation(ApError::ParseReceivedActivity { .. }) => 400,
+            // A bad digest or signature, an actor we cannot fetch, an id on
+            // another domain than its actor: not authenticated.
+            InboxError::Federation(_) => 401,
+            InboxError::BadRequest(_) => 400,
+            InboxError::Store(_) | InboxError::Setup(_) => 500,
+        }
+    }
+}
+
+/// What happened to an accepted activity (for logs).
 #[derive(Debug, PartialEq, Eq)]
 pub enum Outcome {
     Followed,
@@ -37,88 +76,214 @@ pub enum Outcome {
     Ignored,
 }
 
-/// One inbox POST: `target` is the personal inbox's username, if any.
-pub async fn receive(
-    fed: &Federation,
-    path_and_query: &str,
-    header: &(dyn Fn(&str) -> Option<String> + Sync),
-    body: &[u8],
-) -> Result<Outcome, InboxError> {
-    let doc: Value =
-        serde_json::from_slice(body).map_err(|e| InboxError::BadRequest(e.to_string()))?;
-    let pending = signature::check("POST", path_and_query, header, body, Utc::now())?;
-    // A signature made for another server must not be replayable here: the
-    // signed Host is ours (a proxy in front must pass Host through anyway,
-    // or no signature would verify).
-    let ours = super::actor::acct_host(&fed.config);
-    if !header("host").is_some_and(|h| h.eq_ignore_ascii_case(&ours)) {
-        return Err(Rejected::Malformed(format!("not signed for {ours}")).into());
-    }
-    let actor_id =
-        id_of(doc.get("actor")).ok_or_else(|| InboxError::BadRequest("no actor".into()))?;
-    let kind = doc.get("type").and_then(Value::as_str).unwrap_or_default();
-    let object_id = id_of(doc.get("object"));
+/// The inboxes' shared state: our federation and the crate's configuration
+/// around it (built on first use, with our client, never its own).
+pub struct Inbox {
+    fed: Arc<Federation>,
+    ap: tokio::sync::OnceCell<FederationConfig<Arc<Federation>>>,
+}
 
-    let sender = match fed.remote.by_key(&pending.key_id, false).await {
-        Ok(row) => row,
-        // A deleted account's key is gone (410) unless we cached it; with
-        // nothing cached we never knew it, so there is nothing to remove.
-        Err(RemoteError::Fetch { .. })
-            if kind == "Delete" && object_id.as_deref() == Some(&actor_id) =>
+impl Inbox {
+    pub fn new(fed: Arc<Federation>) -> Inbox {
+        Inbox {
+            fed,
+            ap: tokio::sync::OnceCell::new(),
+        }
+    }
+
+    pub fn federation(&self) -> &Arc<Federation> {
+        &self.fed
+    }
+
+    async fn ap(&self) -> Result<&FederationConfig<Arc<Federation>>, InboxError> {
+        self.ap
+            .get_or_try_init(|| async {
+                FederationConfig::builder()
+                    .domain(super::actor::acct_host(&self.fed.config))
+                    .app_data(Arc::clone(&self.fed))
+                    .client(self.fed.client.clone())
+                    // Plain http, explicit ports and private peers are for
+                    // tests and closed networks, the same switch as ingest.
+                    .debug(self.fed.config.fetch.allow_private_addresses)
+                    .http_fetch_limit(FETCHES_PER_ACTIVITY)
+                    .build()
+                    .await
+                    .map_err(|e| InboxError::Setup(e.to_string()))
+            })
+            .await
+    }
+
+    /// One inbox POST, as it came.
+    pub async fn receive(
+        &self,
+        method: Method,
+        uri: Uri,
+        headers: HeaderMap,
+        body: Bytes,
+    ) -> Result<Outcome, InboxError> {
+        let fed = &self.fed;
+        let doc: Value =
+            serde_json::from_slice(&body).map_err(|e| InboxError::BadRequest(e.to_string()))?;
+        let lookup = |name: &str| {
+            let values: Vec<&str> = headers
+                .get_all(name)
+                .iter()
+                .filter_map(|v| v.to_str().ok())
+                .collect();
+            (!values.is_empty()).then(|| values.join(", "))
+        };
+        let target = uri.path_and_query().map_or(uri.path(), |p| p.as_str());
+        signature::check(method.as_str(), target, &lookup, &body, Utc::now())?;
+        // A signature made for another server must not be replayable here:
+        // the signed Host is ours (a proxy in front must pass Host through
+        // anyway, or no signature would verify).
+        let ours = super::actor::acct_host(&fed.config);
+        if !lookup("host").is_some_and(|h| h.eq_ignore_ascii_case(&ours)) {
+            return Err(Rejected::Malformed(format!("not signed for {ours}")).into());
+        }
+        let actor_id = id_of(doc.get("actor"));
+        let deletes_itself = doc.get("type").and_then(Value::as_str) == Some("Delete")
+            && actor_id.is_some()
+            && id_of(doc.get("object")) == actor_id;
+
+        let data = self.ap().await?.to_request_data();
+        let attempt = |data: Data<Arc<Federation>>| {
+            let req = rebuild(&method, &uri, &headers, &body);
+            async move {
+                let activity = ActivityData::from_request(req, &())
+                    .await
+                    .map_err(|_| InboxError::BadRequest("unreadable body".into()))?;
+                receive_activity::<Incoming, RemoteActor, Arc<Federation>>(activity, &data).await
+            }
+        };
+        let result = match attempt(data.reset_request_count()).await {
+            // The key may have rotated since we cached it: one fresh look.
+            Err(InboxError::Federation(ApError::ActivitySignatureInvalid)) => {
+                if let Some(actor) = &actor_id {
+                    fed.store.fed_forget_remote_actor(actor).await?;
+                }
+                attempt(data.reset_request_count()).await
+            }
+            other => other,
+        };
+        match result {
+            Ok(()) => Ok(Outcome::Ignored),
+            // A deleted account's key is gone (410) unless we cached it;
+            // with nothing cached we never knew it: nothing to remove.
+            Err(InboxError::Federation(ApError::ObjectDeleted(_))) if deletes_itself => {
+                Ok(Outcome::Ignored)
+            }
+            Err(e) => Err(e),
+        }
+    }
+}
+
+fn rebuild(
+    method: &Method,
+    uri: &Uri,
+    headers: &HeaderMap,
+    body: &Bytes,
+) -> axum::http::Request<Body> {
+    let mut req = axum::http::Request::new(Body::from(body.clone()));
+    *req.method_mut() = method.clone();
+    *req.uri_mut() = uri.clone();
+    *req.headers_mut() = headers.clone();
+    req
+}
+
+/// Any activity, as the crate hands it over: its id and actor checked,
+/// the rest kept as JSON for `dispatch`.
+#[derive(Debug)]
+pub struct Incoming {
+    id: Url,
+    actor: Url,
+    doc: Value,
+}
+
+impl<'de> Deserialize<'de> for Incoming {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        use serde::de::Error;
+        let doc = Value::deserialize(d)?;
+        let url = |field: &str| {
+            id_of(doc.get(field))
+                .and_then(|s| Url::parse(&s).ok())
+                .ok_or_else(|| D::Error::custom(format!("no {field} URL")))
+        };
+        Ok(Incoming {
+            id: url("id")?,
+            actor: url("actor")?,
+            doc,
+        })
+    }
+}
+
+#[async_trait::async_trait]
+impl Activity for Incoming {
+    type DataType = Arc<Federation>;
+    type Error = InboxError;
+
+    fn id(&self) -> &Url {
+        &self.id
+    }
+
+    fn actor(&self) -> &Url {
+        &self.actor
+    }
+
+    /// The crate has checked the signature and the id's domain; what the
+    /// activity means is decided in `receive`.
+    async fn verify(&self, _data: &Data<Arc<Federation>>) -> Result<(), InboxError> {
+        Ok(())
+    }
+
+    async fn receive(self, data: &Data<Arc<Federation>>) -> Result<(), InboxError> {
+        let fed = data.app_data();
+        // Any signed contact revives a host we had given up on.
+        if let Some(host) = host_of(&self.actor) {
+            fed.store.fed_host_ok(&host).await?;
+        }
+        let id = self.id.as_str();
+        if !fed.store.fed_inbox_first_seen(id, Utc::now()).await? {
+            tracing::debug!(activity = id, "already processed");
+            return Ok(());
+        }
+        let kind = self
+            .doc
+            .get("type")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
+        let object_id = id_of(self.doc.get("object"));
+        match dispatch(
+            data,
+            &self.doc,
+            kind,
+            self.actor.as_str(),
+            object_id.as_deref(),
+        )
+        .await
         {
-            return Ok(Outcome::Ignored);
+            Ok(outcome) => {
+                tracing::debug!(activity = id, ?outcome, "inbox activity");
+                Ok(())
+            }
+            Err(e) => {
+                // Not processed: the sender's retry must not be taken for a
+                // replay.
+                fed.store.fed_inbox_forget(id).await?;
+                Err(e)
+            }
         }
-        Err(e) => return Err(Rejected::Key(e.to_string()).into()),
-    };
-    let pem = sender.public_key_pem.clone().unwrap_or_default();
-    let sender = match pending.verify(&pem) {
-        Ok(()) => sender,
-        // The key may have rotated since we cached it: one fresh look.
-        Err(Rejected::Forged) => {
-            let fresh = fed
-                .remote
-                .by_key(&pending.key_id, true)
-                .await
-                .map_err(|e| Rejected::Key(e.to_string()))?;
-            pending.verify(fresh.public_key_pem.as_deref().unwrap_or_default())?;
-            fresh
-        }
-        Err(e) => return Err(e.into()),
-    };
-    if key_owner(&sender) != actor_id {
-        return Err(Rejected::WrongOwner {
-            owner: key_owner(&sender).to_string(),
-            actor: actor_id,
-        }
-        .into());
     }
-    // Any signed contact revives a host we had given up on.
-    if let Some(host) = url::Url::parse(&actor_id).ok().and_then(|u| host_of(&u)) {
-        fed.store.fed_host_ok(&host).await?;
-    }
-    let now = Utc::now();
-    let activity_id = doc
-        .get("id")
-        .and_then(Value::as_str)
-        .ok_or_else(|| InboxError::BadRequest("no id".into()))?;
-    if !fed.store.fed_inbox_first_seen(activity_id, now).await? {
-        return Ok(Outcome::Duplicate);
-    }
-    let outcome = dispatch(fed, &doc, kind, &actor_id, object_id.as_deref()).await;
-    if outcome.is_err() {
-        // Not processed: the sender's retry must not be taken for a replay.
-        fed.store.fed_inbox_forget(activity_id).await?;
-    }
-    outcome
 }
 
 async fn dispatch(
-    fed: &Federation,
+    data: &Data<Arc<Federation>>,
     doc: &Value,
     kind: &str,
     actor_id: &str,
     object_id: Option<&str>,
 ) -> Result<Outcome, InboxError> {
+    let fed = data.app_data();
     let now = Utc::now();
     let ours = |id: Option<&str>| {
         id.and_then(|i| fed.urls.username_of(i))
@@ -129,13 +294,12 @@ async fn dispatch(
             let Some(actor) = ours(object_id) else {
                 return Ok(Outcome::Ignored);
             };
-            let follower = match fed.remote.actor(actor_id).await {
-                Ok(row) => row,
-                Err(e) => {
-                    tracing::warn!(follower = actor_id, error = %e, "cannot fetch a new follower");
-                    return Err(InboxError::BadRequest(format!("cannot fetch {actor_id}")));
-                }
-            };
+            // Fetched and cached a moment ago to verify the signature.
+            let follower = ObjectId::<RemoteActor>::parse(actor_id)
+                .map_err(|e| InboxError::BadRequest(e.to_string()))?
+                .dereference(data)
+                .await?
+                .row;
             let Some(inbox) = follower.inbox.clone() else {
                 return Err(InboxError::BadRequest("follower has no inbox".into()));
             };

@@ -3,14 +3,16 @@
 //! inbox, the planner that decides what to post, and the durable delivery
 //! queue's workers. SQL lives in `store::federation`.
 //!
-//! Why not `activitypub_federation` (0.7.0-beta.14), as first planned: it
-//! is built on reqwest 0.13 (we have 0.12, so it cannot take our guarded
-//! client), verifies with the `rsa` crate (RUSTSEC-2023-0071) and keeps its
-//! signature checks `pub(crate)` behind its own fetching and queue — the
-//! parts we must replace. Signatures here are draft-cavage over aws-lc-rs.
+//! `activitypub_federation` (=0.7.0-beta.14) receives: the inbox verifies
+//! through it and remote actors are its `Object`s, fetched with our client
+//! (`client`: the ingest guard and limits, signed GETs). It does not send:
+//! its queue lives in memory and signs with the `rsa` crate
+//! (RUSTSEC-2023-0071), so deliveries go through our durable queue
+//! (`delivery`) and are signed over aws-lc-rs (`signature`, `keys`).
 
 pub mod activity;
 pub mod actor;
+pub mod client;
 pub mod delivery;
 pub mod inbox;
 pub mod keys;
@@ -28,7 +30,8 @@ use crate::config::{ActorConfig, Config};
 use crate::ingest::fetch::{FetchSettings, Fetcher};
 use crate::store::{ActorKeys, Store, StoreError};
 
-pub use remote::Remote;
+pub use inbox::Inbox;
+pub use remote::RemoteActor;
 pub use urls::Urls;
 
 #[derive(Debug, thiserror::Error)]
@@ -43,12 +46,13 @@ pub enum FederationError {
     NoActor(String),
 }
 
-/// What every federation task shares: config, store, URLs, remote actors.
+/// What every federation task shares: config, store, URLs, the client.
 pub struct Federation {
     pub config: Arc<Config>,
     pub store: Store,
     pub urls: Urls,
-    pub remote: Remote,
+    /// The guarded, GET-signing client (`client`), for the crate and us.
+    pub client: reqwest_middleware::ClientWithMiddleware,
 }
 
 /// The outbound client's settings: the ingest guard and limits, with the
@@ -69,12 +73,19 @@ impl Federation {
     pub fn new(config: Arc<Config>, store: Store) -> Result<Arc<Federation>, FederationError> {
         let fetcher = Fetcher::new(fetch_settings(&config))
             .map_err(|e| FederationError::Client(format!("{e:#}")))?;
-        let remote = Remote::new(Arc::new(fetcher), store.clone());
+        let urls = Urls::new(&config.server.public_url);
+        // Fetches are signed as the first actor (servers in authorized-fetch
+        // mode want to know who asks; any of ours will do).
+        let identity = config.actors.first().map(|a| client::FetchIdentity {
+            username: a.username.clone(),
+            key_id: urls.key_id(&a.username),
+            store: store.clone(),
+        });
         Ok(Arc::new(Federation {
-            urls: Urls::new(&config.server.public_url),
+            client: client::build(Arc::new(fetcher), identity),
+            urls,
             config,
             store,
-            remote,
         }))
     }
 
@@ -87,17 +98,7 @@ impl Federation {
 
     /// The actor's keys, generated and stored on first use; never replaced.
     pub async fn keys(&self, username: &str) -> Result<ActorKeys, FederationError> {
-        let generate = || match keys::generate() {
-            Ok(pair) => Some(pair),
-            Err(e) => {
-                tracing::error!(error = %e, "cannot generate an actor key");
-                None
-            }
-        };
-        Ok(self
-            .store
-            .fed_actor_keys(username, generate, Utc::now())
-            .await?)
+        actor_keys(&self.store, username).await
     }
 
     /// Creates missing keys for every configured actor (at start, so the
@@ -109,4 +110,16 @@ impl Federation {
         }
         Ok(())
     }
+}
+
+/// An actor's keys, generated and stored on first use; never replaced.
+pub async fn actor_keys(store: &Store, username: &str) -> Result<ActorKeys, FederationError> {
+    let generate = || match keys::generate() {
+        Ok(pair) => Some(pair),
+        Err(e) => {
+            tracing::error!(error = %e, "cannot generate an actor key");
+            None
+        }
+    };
+    Ok(store.fed_actor_keys(username, generate, Utc::now()).await?)
 }

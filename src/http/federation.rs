@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use axum::body::Bytes;
 use axum::extract::{DefaultBodyLimit, Path, Query, State};
-use axum::http::{header, HeaderMap, StatusCode, Uri};
+use axum::http::{header, HeaderMap, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::Router;
@@ -15,7 +15,7 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::AppState;
-use crate::federation::inbox::{self, InboxError};
+use crate::federation::inbox::{self, Inbox};
 use crate::federation::{activity, actor, urls, Federation};
 
 const PAGE_SIZE: i64 = 20;
@@ -30,20 +30,23 @@ pub fn routes(state: &AppState) -> Router<AppState> {
             return Router::new();
         }
     };
+    let inboxes = Router::new()
+        .route("/users/{name}/inbox", post(personal_inbox))
+        .route("/inbox", post(shared_inbox))
+        .layer(DefaultBodyLimit::max(inbox::MAX_BODY_BYTES))
+        .with_state(Arc::new(Inbox::new(Arc::clone(&fed))));
     Router::new()
         .route("/.well-known/webfinger", get(webfinger))
         .route("/.well-known/nodeinfo", get(nodeinfo_links))
         .route("/nodeinfo/2.1", get(nodeinfo))
         .route("/users/{name}", get(actor_doc))
-        .route("/users/{name}/inbox", post(personal_inbox))
-        .route("/inbox", post(shared_inbox))
         .route("/users/{name}/outbox", get(outbox))
         .route("/users/{name}/followers", get(followers))
         .route("/users/{name}/following", get(following))
         .route("/objects/{id}", get(object))
         .route("/activities/{id}", get(activity_doc))
-        .layer(DefaultBodyLimit::max(inbox::MAX_BODY_BYTES))
         .with_state(fed)
+        .merge(inboxes)
 }
 
 type Fed = State<Arc<Federation>>;
@@ -126,47 +129,53 @@ async fn actor_doc(State(fed): Fed, Path(name): Path<String>, headers: HeaderMap
 }
 
 async fn personal_inbox(
-    State(fed): Fed,
+    State(inbox): State<Arc<Inbox>>,
     Path(name): Path<String>,
+    method: Method,
     uri: Uri,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    if fed.actor(&name).is_none() {
+    if inbox.federation().actor(&name).is_none() {
         return not_found();
     }
-    receive(&fed, &uri, &headers, &body).await
+    receive(&inbox, method, uri, headers, body).await
 }
 
-async fn shared_inbox(State(fed): Fed, uri: Uri, headers: HeaderMap, body: Bytes) -> Response {
-    receive(&fed, &uri, &headers, &body).await
+async fn shared_inbox(
+    State(inbox): State<Arc<Inbox>>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    receive(&inbox, method, uri, headers, body).await
 }
 
-async fn receive(fed: &Federation, uri: &Uri, headers: &HeaderMap, body: &[u8]) -> Response {
-    let target = uri.path_and_query().map_or(uri.path(), |p| p.as_str());
-    let lookup = |name: &str| {
-        let values: Vec<&str> = headers
-            .get_all(name)
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .collect();
-        (!values.is_empty()).then(|| values.join(", "))
-    };
-    match inbox::receive(fed, target, &lookup, body).await {
+async fn receive(
+    inbox: &Inbox,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    match inbox.receive(method, uri, headers, body).await {
         Ok(outcome) => {
             tracing::debug!(?outcome, "inbox activity");
             (StatusCode::ACCEPTED, "").into_response()
         }
-        Err(InboxError::Unauthorized(why)) => {
-            tracing::info!(reason = %why, "inbox request refused");
-            crate::observe::inbox_rejected("unauthorized", &why.to_string());
-            (StatusCode::UNAUTHORIZED, format!("{why}\n")).into_response()
-        }
-        Err(InboxError::BadRequest(why)) => {
-            crate::observe::inbox_rejected("bad_request", &why.to_string());
-            (StatusCode::BAD_REQUEST, format!("{why}\n")).into_response()
-        }
-        Err(InboxError::Store(e)) => internal(e),
+        Err(e) => match e.status() {
+            401 => {
+                tracing::info!(reason = %e, "inbox request refused");
+                crate::observe::inbox_rejected("unauthorized", &e.to_string());
+                (StatusCode::UNAUTHORIZED, format!("{e}\n")).into_response()
+            }
+            400 => {
+                crate::observe::inbox_rejected("bad_request", &e.to_string());
+                (StatusCode::BAD_REQUEST, format!("{e}\n")).into_response()
+            }
+            _ => internal(e),
+        },
     }
 }
 

@@ -32,7 +32,8 @@ const args = Object.fromEntries(
 const port = Number(args.port);
 const target = args.actor;
 const timeout = Number(args.timeout ?? 120);
-const origin = `http://127.0.0.1:${port}`;
+// A host name: actor ids need a domain (activitypub_federation checks).
+const origin = `http://localhost:${port}`;
 
 function emit(kind, data = {}) {
   process.stdout.write(`EVENT ${JSON.stringify({ kind, ...data })}\n`);

@@ -4,6 +4,7 @@
 
 use chrono::{Duration, Utc};
 use serde_json::Value;
+use wirebridge::federation::signature;
 
 use super::remote::FLAVOURS;
 use super::world::world;
@@ -207,4 +208,55 @@ async fn likes_announces_and_replies_to_our_objects_are_counted_and_other_activi
             "{kind}"
         );
     }
+}
+
+#[tokio::test]
+async fn actor_fetches_are_signed_by_our_actor_so_authorized_fetch_servers_answer() {
+    let w = world("").await;
+    follow(&w, "mastodon").await;
+    let actor_path = url::Url::parse(&w.remote.actor_id("mastodon"))
+        .expect("actor id")
+        .path()
+        .to_string();
+    let fetches = w.remote.fetched();
+    let get = fetches
+        .iter()
+        .find(|f| f.path == actor_path)
+        .expect("the follower's actor document was fetched");
+    // The signature names our first actor's key and verifies with the key
+    // that actor publishes: what a server in secure mode checks.
+    let (_, ours) = w.get_ap("/users/wire").await;
+    let pem = ours["publicKey"]["publicKeyPem"].as_str().expect("pem");
+    let lookup = |name: &str| {
+        get.headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string)
+    };
+    let signed = signature::check("GET", &get.path, &lookup, b"", Utc::now())
+        .expect("a signed GET covering (request-target), host and date");
+    assert_eq!(
+        signed.key_id,
+        ours["publicKey"]["id"].as_str().expect("key id")
+    );
+    signed.verify(pem).expect("verifies with our published key");
+}
+
+#[tokio::test]
+async fn a_sender_whose_key_rotated_is_looked_up_once_more_and_accepted() {
+    let mut w = world("").await;
+    follow(&w, "mastodon").await;
+    let before = w.remote.fetched().len();
+    w.remote.rotate_key("mastodon");
+    let actor = w.remote.actor_id("mastodon");
+    let like = serde_json::json!({
+        "@context": "https://www.w3.org/ns/activitystreams",
+        "id": format!("{actor}#likes/rotated"), "type": "Like",
+        "actor": actor, "object": format!("{}/objects/wire-1", w.base),
+    })
+    .to_string();
+    // Signed with the new key; we hold the old one.
+    assert_eq!(w.post_signed("mastodon", "/inbox", &like).await, 202);
+    assert_eq!(w.remote.fetched().len(), before + 1, "one fresh look");
+    assert_eq!(w.follower_count("wire").await, 1, "still a follower");
 }

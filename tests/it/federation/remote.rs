@@ -29,10 +29,18 @@ pub struct Received {
     pub body: Value,
 }
 
+/// One GET of an actor document.
+#[derive(Clone, Debug)]
+pub struct Fetched {
+    pub path: String,
+    pub headers: HeaderMap,
+}
+
 #[derive(Default)]
 struct Inner {
     actors: HashMap<String, String>,
     received: Vec<Received>,
+    fetched: Vec<Fetched>,
     /// Status each inbox POST gets (202 by default).
     status: Option<u16>,
 }
@@ -64,7 +72,10 @@ impl Remote {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind");
-        let base = format!("http://{}", listener.local_addr().expect("addr"));
+        // A host name, not an IP literal: actor ids must have a domain
+        // (`activitypub_federation` checks), as on the real fediverse.
+        let port = listener.local_addr().expect("addr").port();
+        let base = format!("http://localhost:{port}");
         tokio::spawn(async move { axum::serve(listener, app).await });
         let mut remote = Remote {
             base,
@@ -75,6 +86,12 @@ impl Remote {
             remote.add_flavour(flavour);
         }
         remote
+    }
+
+    /// The flavour's actor gets a new key pair (its document changes; what
+    /// we cached is now stale).
+    pub fn rotate_key(&mut self, flavour: &str) {
+        self.add_flavour(flavour);
     }
 
     fn add_flavour(&mut self, flavour: &str) {
@@ -129,6 +146,11 @@ impl Remote {
         self.inner.lock().expect("lock").status = Some(status);
     }
 
+    /// Every GET of an actor document so far, with its headers.
+    pub fn fetched(&self) -> Vec<Fetched> {
+        self.inner.lock().expect("lock").fetched.clone()
+    }
+
     pub fn received(&self) -> Vec<Received> {
         self.inner.lock().expect("lock").received.clone()
     }
@@ -149,9 +171,24 @@ impl Remote {
     }
 }
 
-async fn actor(State(inner): State<Arc<Mutex<Inner>>>, Path(name): Path<String>) -> Response {
-    match inner.lock().expect("lock").actors.get(&name) {
-        Some(doc) => ([("content-type", "application/activity+json")], doc.clone()).into_response(),
+async fn actor(
+    State(inner): State<Arc<Mutex<Inner>>>,
+    Path(name): Path<String>,
+    uri: Uri,
+    headers: HeaderMap,
+) -> Response {
+    let mut inner = inner.lock().expect("lock");
+    inner.fetched.push(Fetched {
+        path: uri.path().to_string(),
+        headers,
+    });
+    match inner.actors.get(&name) {
+        // What Mastodon and Misskey send.
+        Some(doc) => (
+            [("content-type", "application/activity+json; charset=utf-8")],
+            doc.clone(),
+        )
+            .into_response(),
         None => StatusCode::GONE.into_response(),
     }
 }
