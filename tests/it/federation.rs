@@ -1,7 +1,9 @@
 //! Federation end to end: discovery, the inbox with real-world-shaped
 //! JSON, posting and delivery against a fake fediverse server on loopback,
-//! the kill -9 story with the real binary, and interop with Fedify.
+//! the delivery queue's per-host limit and host health, the kill -9 story
+//! with the real binary, and interop with Fedify.
 
+mod delivery;
 mod discovery;
 mod inbox;
 mod interop;

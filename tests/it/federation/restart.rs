@@ -19,9 +19,10 @@ use chrono::Utc;
 use serde_json::Value;
 use wirebridge::config::Config;
 use wirebridge::federation::Federation;
-use wirebridge::store::{FollowerRow, NewActivity, Store};
+use wirebridge::store::{FollowerRow, Store};
 use wirebridge::stories::Linker;
 
+use super::world::seed_follower;
 use crate::support::sample_entry;
 
 const INBOXES: usize = 24;
@@ -143,19 +144,7 @@ delivery_per_host = 3
             inbox: format!("{inbox_base}/users/f{f}/inbox"),
             shared_inbox: Some(format!("{inbox_base}/i/{n}")),
         };
-        let accept = NewActivity {
-            id: format!("seed-accept-{f}"),
-            actor: "wire".into(),
-            kind: "Accept".into(),
-            json: "{}".into(),
-            ordering_key: format!("seed-{f}"),
-            inboxes: Vec::new(),
-            now: Utc::now(),
-        };
-        store
-            .fed_add_follower("wire", &row, &format!("follow-{f}"), &accept)
-            .await
-            .expect("follower");
+        seed_follower(&store, "wire", &row).await;
     }
     wirebridge::ingest::poll::register_sources(&store, &config)
         .await

@@ -12,7 +12,7 @@ use wirebridge::config::Config;
 use wirebridge::domain::Entry;
 use wirebridge::federation::{delivery, planner, Federation};
 use wirebridge::http::{router, AppState};
-use wirebridge::store::Store;
+use wirebridge::store::{FollowerRow, NewActivity, Store};
 use wirebridge::stories::Linker;
 
 use super::remote::Remote;
@@ -59,6 +59,25 @@ object_type = "Article"
     );
     toml.push_str(extra);
     toml
+}
+
+/// A follower of `actor` written straight into the store, as an accepted
+/// Follow would leave it, but with no Accept to deliver: for fan-outs
+/// wider than the fake remote's three actors.
+pub async fn seed_follower(store: &Store, actor: &str, row: &FollowerRow) {
+    let accept = NewActivity {
+        id: format!("seed-accept-{}", row.follower),
+        actor: actor.into(),
+        kind: "Accept".into(),
+        json: "{}".into(),
+        ordering_key: format!("seed-{}", row.follower),
+        inboxes: Vec::new(),
+        now: Utc::now(),
+    };
+    store
+        .fed_add_follower(actor, row, &format!("follow-{}", row.follower), &accept)
+        .await
+        .expect("follower");
 }
 
 pub async fn world(extra: &str) -> World {
