@@ -107,7 +107,7 @@ pub async fn run(fed: Arc<Federation>, cancel: CancellationToken) -> anyhow::Res
             match worker
                 .fed
                 .store
-                .fed_claim_deliveries(now, now + LEASE, free)
+                .fed_claim_deliveries(now, now + LEASE, free, &worker.busy_hosts())
                 .await
             {
                 Ok(jobs) => jobs,
@@ -127,12 +127,23 @@ pub async fn run(fed: Arc<Federation>, cancel: CancellationToken) -> anyhow::Res
             }
             continue;
         }
+        // A job whose host is full goes back unclaimed: no job ever waits
+        // for its host while holding one of the global slots.
+        let mut busy = Vec::new();
         for job in jobs {
-            let Ok(permit) = Arc::clone(&worker.global).acquire_owned().await else {
-                break;
+            let Ok(host) = worker.host_limit(&job.host).try_acquire_owned() else {
+                busy.push(job.id);
+                continue;
+            };
+            let Ok(global) = Arc::clone(&worker.global).acquire_owned().await else {
+                busy.push(job.id);
+                continue;
             };
             let w = Arc::clone(&worker);
-            inflight.spawn(async move { w.deliver(job, permit).await });
+            inflight.spawn(async move { w.deliver(job, global, host).await });
+        }
+        if let Err(e) = worker.fed.store.fed_release_deliveries(&busy).await {
+            tracing::warn!(error = %e, "cannot release deliveries; their leases will lapse");
         }
     }
     while inflight.join_next().await.is_some() {}
@@ -140,6 +151,16 @@ pub async fn run(fed: Arc<Federation>, cancel: CancellationToken) -> anyhow::Res
 }
 
 impl Worker {
+    /// Hosts with every per-host slot taken.
+    fn busy_hosts(&self) -> Vec<String> {
+        let hosts = self.hosts.lock().unwrap_or_else(|p| p.into_inner());
+        hosts
+            .iter()
+            .filter(|(_, s)| s.available_permits() == 0)
+            .map(|(h, _)| h.clone())
+            .collect()
+    }
+
     fn host_limit(&self, host: &str) -> Arc<Semaphore> {
         let mut hosts = self.hosts.lock().unwrap_or_else(|p| p.into_inner());
         let per_host = self.fed.config.federation.delivery_per_host;
@@ -170,11 +191,12 @@ impl Worker {
     }
 
     #[tracing::instrument(name = "deliver", skip_all, fields(inbox_host = %job.host, delivery = job.id))]
-    async fn deliver(&self, job: DeliveryJob, _global: OwnedSemaphorePermit) {
-        let host_limit = self.host_limit(&job.host);
-        let Ok(_host) = host_limit.acquire_owned().await else {
-            return;
-        };
+    async fn deliver(
+        &self,
+        job: DeliveryJob,
+        _global: OwnedSemaphorePermit,
+        _host: OwnedSemaphorePermit,
+    ) {
         let verdict = match self.attempt(&job).await {
             Ok((status, retry_after)) => judge(status, retry_after.as_deref()),
             Err(error) => Verdict::Retry { after: None, error },

@@ -72,7 +72,6 @@ pub enum Outcome {
     Followed,
     Unfollowed,
     Counted,
-    Duplicate,
     Ignored,
 }
 
@@ -120,7 +119,7 @@ impl Inbox {
         uri: Uri,
         headers: HeaderMap,
         body: Bytes,
-    ) -> Result<Outcome, InboxError> {
+    ) -> Result<(), InboxError> {
         let fed = &self.fed;
         let doc: Value =
             serde_json::from_slice(&body).map_err(|e| InboxError::BadRequest(e.to_string()))?;
@@ -167,13 +166,10 @@ impl Inbox {
             other => other,
         };
         match result {
-            Ok(()) => Ok(Outcome::Ignored),
             // A deleted account's key is gone (410) unless we cached it;
             // with nothing cached we never knew it: nothing to remove.
-            Err(InboxError::Federation(ApError::ObjectDeleted(_))) if deletes_itself => {
-                Ok(Outcome::Ignored)
-            }
-            Err(e) => Err(e),
+            Err(InboxError::Federation(ApError::ObjectDeleted(_))) if deletes_itself => Ok(()),
+            other => other,
         }
     }
 }

@@ -160,10 +160,7 @@ async fn receive(
     body: Bytes,
 ) -> Response {
     match inbox.receive(method, uri, headers, body).await {
-        Ok(outcome) => {
-            tracing::debug!(?outcome, "inbox activity");
-            (StatusCode::ACCEPTED, "").into_response()
-        }
+        Ok(()) => (StatusCode::ACCEPTED, "").into_response(),
         Err(e) => match e.status() {
             401 => {
                 tracing::info!(reason = %e, "inbox request refused");

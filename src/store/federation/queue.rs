@@ -24,10 +24,21 @@ impl Store {
         now: DateTime<Utc>,
         lease_until: DateTime<Utc>,
         limit: i64,
+        busy_hosts: &[String],
     ) -> Result<Vec<DeliveryJob>, StoreError> {
         if limit <= 0 {
             return Ok(Vec::new());
         }
+        // Hosts already at their concurrency limit are left for later, so
+        // their backlog never holds the slots other hosts could use.
+        let skip = if busy_hosts.is_empty() {
+            String::new()
+        } else {
+            let marks: Vec<String> = (0..busy_hosts.len())
+                .map(|i| format!("${}", i + 4))
+                .collect();
+            format!("AND d.host NOT IN ({}) ", marks.join(", "))
+        };
         let lock = match self.backend {
             Backend::Postgres => " FOR UPDATE SKIP LOCKED",
             Backend::Sqlite => "",
@@ -35,19 +46,21 @@ impl Store {
         let sql = format!(
             "UPDATE fed_deliveries SET claimed_until = $2 WHERE id IN (\
                SELECT d.id FROM fed_deliveries d WHERE d.status = 'pending' \
-               AND d.next_attempt_at <= $1 AND d.claimed_until < $1 \
+               AND d.next_attempt_at <= $1 AND d.claimed_until < $1 {skip}\
                AND NOT EXISTS (SELECT 1 FROM fed_deliveries e WHERE e.host = d.host \
                  AND e.ordering_key = d.ordering_key AND e.status = 'pending' \
                  AND e.activity_id <> d.activity_id AND e.id < d.id) \
                ORDER BY d.next_attempt_at, d.id LIMIT $3{lock}) \
              AND claimed_until < $1 RETURNING id"
         );
-        let ids: Vec<i64> = sqlx::query_scalar(&sql)
+        let mut query = sqlx::query_scalar(&sql)
             .bind(to_millis(now))
             .bind(to_millis(lease_until))
-            .bind(limit)
-            .fetch_all(&self.pool)
-            .await?;
+            .bind(limit);
+        for host in busy_hosts {
+            query = query.bind(host);
+        }
+        let ids: Vec<i64> = query.fetch_all(&self.pool).await?;
         if ids.is_empty() {
             return Ok(Vec::new());
         }
@@ -75,6 +88,25 @@ impl Store {
                 })
             })
             .collect()
+    }
+
+    /// Gives claimed deliveries back untouched (their host was busy), for
+    /// the next claim to take.
+    pub async fn fed_release_deliveries(&self, ids: &[i64]) -> Result<(), StoreError> {
+        if ids.is_empty() {
+            return Ok(());
+        }
+        let list = ids
+            .iter()
+            .map(i64::to_string)
+            .collect::<Vec<_>>()
+            .join(", ");
+        sqlx::query(&format!(
+            "UPDATE fed_deliveries SET claimed_until = 0 WHERE id IN ({list}) AND status = 'pending'"
+        ))
+        .execute(&self.pool)
+        .await?;
+        Ok(())
     }
 
     /// Finishes a delivery: `done`, `dropped`, or back to `pending` at `retry_at`.

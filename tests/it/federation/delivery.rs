@@ -76,11 +76,12 @@ async fn slow_host(host: &'static str, meter: &Arc<Mutex<Meter>>) -> String {
     serve_app(app).await
 }
 
-#[tokio::test]
-async fn no_more_than_delivery_per_host_requests_reach_one_host_at_once_under_a_higher_global_limit(
-) {
+/// Seeds `BUSY` followers on a slow "busy" host (first, so their
+/// deliveries come first in the queue) and `OTHER` on a slow "other" host,
+/// posts one story and waits until every copy is delivered.
+async fn fan_out(global: usize) -> (World, Arc<Mutex<Meter>>) {
     let w = world(&format!(
-        "\n[federation]\ndelivery_concurrency = {GLOBAL}\ndelivery_per_host = {PER_HOST}\n"
+        "\n[federation]\ndelivery_concurrency = {global}\ndelivery_per_host = {PER_HOST}\n"
     ))
     .await;
     let meter = Arc::new(Mutex::new(Meter::default()));
@@ -118,7 +119,31 @@ async fn no_more_than_delivery_per_host_requests_reach_one_host_at_once_under_a_
         (total, 0, 0),
         "every delivery done within 30 s"
     );
+    // Every inbox got the Create exactly once, the same activity everywhere.
+    {
+        let m = meter.lock().unwrap();
+        for (host, _, inboxes) in &hosts {
+            for n in 0..*inboxes {
+                let got: Vec<&str> = m
+                    .posts
+                    .iter()
+                    .filter(|p| p.0 == *host && p.1 == n)
+                    .map(|p| p.2.as_str())
+                    .collect();
+                assert_eq!(got, ["Create"], "{host} inbox {n}");
+            }
+        }
+        let first = &m.posts[0].3;
+        assert!(first.starts_with(&w.base), "{first}");
+        assert!(m.posts.iter().all(|p| &p.3 == first), "one Create activity");
+    }
+    (w, meter)
+}
 
+#[tokio::test]
+async fn no_more_than_delivery_per_host_requests_reach_one_host_at_once_under_a_higher_global_limit(
+) {
+    let (_w, meter) = fan_out(GLOBAL).await;
     let m = meter.lock().unwrap();
     // The cap holds, and it is reached: per host, not one at a time.
     assert_eq!(m.most["busy"], PER_HOST, "most in flight at the busy host");
@@ -129,21 +154,29 @@ async fn no_more_than_delivery_per_host_requests_reach_one_host_at_once_under_a_
     // Each host has a limit of its own: the second host was served while
     // the first was busy, so both were at their limit at one moment.
     assert_eq!(m.most_all, 2 * PER_HOST, "most in flight over both hosts");
-    // Every inbox got the Create exactly once, the same activity everywhere.
-    for (host, _, inboxes) in &hosts {
-        for n in 0..*inboxes {
-            let got: Vec<&str> = m
-                .posts
-                .iter()
-                .filter(|p| p.0 == *host && p.1 == n)
-                .map(|p| p.2.as_str())
-                .collect();
-            assert_eq!(got, ["Create"], "{host} inbox {n}");
-        }
-    }
-    let first = &m.posts[0].3;
-    assert!(first.starts_with(&w.base), "{first}");
-    assert!(m.posts.iter().all(|p| &p.3 == first), "one Create activity");
+}
+
+#[tokio::test]
+async fn a_host_with_a_long_backlog_does_not_hold_the_slots_other_hosts_need() {
+    // Global room for two hosts at their limit; the busy host's 24 copies
+    // come first in the queue. Were a copy waiting for its host allowed to
+    // hold a global slot, the other host would wait for the whole backlog.
+    let (_w, meter) = fan_out(2 * PER_HOST).await;
+    let m = meter.lock().unwrap();
+    let last_other = m
+        .posts
+        .iter()
+        .rposition(|p| p.0 == "other")
+        .expect("the other host was served");
+    let busy_before = m.posts[..last_other]
+        .iter()
+        .filter(|p| p.0 == "busy")
+        .count();
+    assert!(
+        busy_before <= BUSY / 2,
+        "the other host finished only after {busy_before} of the busy host's {BUSY} copies"
+    );
+    assert_eq!(m.most_all, 2 * PER_HOST, "both hosts at their limit at once");
 }
 
 /// The queue's view of `host` (pending 0 and healthy when it has no row).
