@@ -80,26 +80,87 @@ fn parse_retry_after(raw: &str) -> Option<Duration> {
     at.duration_since(std::time::SystemTime::now()).ok()
 }
 
+/// A delivery queue's concurrency: a global limit and one per host. Both
+/// delivery queues (ActivityPub here, the WebSub hub's) dispatch through
+/// it: a claimed copy starts only when both slots are free at once, and a
+/// copy whose host is full is given back rather than left waiting for its
+/// host while holding a global slot — one slow host's backlog would
+/// otherwise stall every other host.
+pub struct Limits {
+    global: Arc<Semaphore>,
+    per_host: usize,
+    hosts: Mutex<HashMap<String, Arc<Semaphore>>>,
+}
+
+/// Both slots of one delivery in flight, released on drop.
+pub struct Slot {
+    _global: OwnedSemaphorePermit,
+    _host: OwnedSemaphorePermit,
+}
+
+impl Limits {
+    pub fn new(global: usize, per_host: usize) -> Limits {
+        Limits {
+            global: Arc::new(Semaphore::new(global.max(1))),
+            per_host: per_host.max(1),
+            hosts: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// How many more deliveries may start now (how many to claim).
+    pub fn free(&self) -> i64 {
+        self.global.available_permits() as i64
+    }
+
+    /// Hosts with every slot taken: the claim leaves them out.
+    pub fn busy_hosts(&self) -> Vec<String> {
+        let hosts = self.hosts.lock().unwrap_or_else(|p| p.into_inner());
+        hosts
+            .iter()
+            .filter(|(_, s)| s.available_permits() == 0)
+            .map(|(h, _)| h.clone())
+            .collect()
+    }
+
+    /// Both slots for a delivery to `host`, or `None` without waiting.
+    pub fn try_take(&self, host: &str) -> Option<Slot> {
+        let host_limit = {
+            let mut hosts = self.hosts.lock().unwrap_or_else(|p| p.into_inner());
+            Arc::clone(
+                hosts
+                    .entry(host.to_string())
+                    .or_insert_with(|| Arc::new(Semaphore::new(self.per_host))),
+            )
+        };
+        let host = host_limit.try_acquire_owned().ok()?;
+        let global = Arc::clone(&self.global).try_acquire_owned().ok()?;
+        Some(Slot {
+            _global: global,
+            _host: host,
+        })
+    }
+}
+
 struct Worker {
     fed: Arc<Federation>,
-    global: Arc<Semaphore>,
-    hosts: Mutex<HashMap<String, Arc<Semaphore>>>,
+    limits: Limits,
     signers: Mutex<HashMap<String, Arc<Signer>>>,
 }
 
 /// Runs delivery until `cancel`; in-flight requests finish first.
 pub async fn run(fed: Arc<Federation>, cancel: CancellationToken) -> anyhow::Result<()> {
-    let limit = fed.config.federation.delivery_concurrency;
     let worker = Arc::new(Worker {
-        global: Arc::new(Semaphore::new(limit)),
-        hosts: Mutex::new(HashMap::new()),
+        limits: Limits::new(
+            fed.config.federation.delivery_concurrency,
+            fed.config.federation.delivery_per_host,
+        ),
         signers: Mutex::new(HashMap::new()),
         fed,
     });
     let mut inflight = JoinSet::new();
     while !cancel.is_cancelled() {
         while inflight.try_join_next().is_some() {}
-        let free = worker.global.available_permits() as i64;
+        let free = worker.limits.free();
         let jobs = if free == 0 {
             Vec::new()
         } else {
@@ -107,7 +168,7 @@ pub async fn run(fed: Arc<Federation>, cancel: CancellationToken) -> anyhow::Res
             match worker
                 .fed
                 .store
-                .fed_claim_deliveries(now, now + LEASE, free, &worker.busy_hosts())
+                .fed_claim_deliveries(now, now + LEASE, free, &worker.limits.busy_hosts())
                 .await
             {
                 Ok(jobs) => jobs,
@@ -127,20 +188,15 @@ pub async fn run(fed: Arc<Federation>, cancel: CancellationToken) -> anyhow::Res
             }
             continue;
         }
-        // A job whose host is full goes back unclaimed: no job ever waits
-        // for its host while holding one of the global slots.
+        // A job whose host is full goes back unclaimed (see `Limits`).
         let mut busy = Vec::new();
         for job in jobs {
-            let Ok(host) = worker.host_limit(&job.host).try_acquire_owned() else {
-                busy.push(job.id);
-                continue;
-            };
-            let Ok(global) = Arc::clone(&worker.global).acquire_owned().await else {
+            let Some(slot) = worker.limits.try_take(&job.host) else {
                 busy.push(job.id);
                 continue;
             };
             let w = Arc::clone(&worker);
-            inflight.spawn(async move { w.deliver(job, global, host).await });
+            inflight.spawn(async move { w.deliver(job, slot).await });
         }
         if let Err(e) = worker.fed.store.fed_release_deliveries(&busy).await {
             tracing::warn!(error = %e, "cannot release deliveries; their leases will lapse");
@@ -151,26 +207,6 @@ pub async fn run(fed: Arc<Federation>, cancel: CancellationToken) -> anyhow::Res
 }
 
 impl Worker {
-    /// Hosts with every per-host slot taken.
-    fn busy_hosts(&self) -> Vec<String> {
-        let hosts = self.hosts.lock().unwrap_or_else(|p| p.into_inner());
-        hosts
-            .iter()
-            .filter(|(_, s)| s.available_permits() == 0)
-            .map(|(h, _)| h.clone())
-            .collect()
-    }
-
-    fn host_limit(&self, host: &str) -> Arc<Semaphore> {
-        let mut hosts = self.hosts.lock().unwrap_or_else(|p| p.into_inner());
-        let per_host = self.fed.config.federation.delivery_per_host;
-        Arc::clone(
-            hosts
-                .entry(host.to_string())
-                .or_insert_with(|| Arc::new(Semaphore::new(per_host))),
-        )
-    }
-
     async fn signer(&self, actor: &str) -> Result<Arc<Signer>, String> {
         if let Some(s) = self
             .signers
@@ -191,12 +227,7 @@ impl Worker {
     }
 
     #[tracing::instrument(name = "deliver", skip_all, fields(inbox_host = %job.host, delivery = job.id))]
-    async fn deliver(
-        &self,
-        job: DeliveryJob,
-        _global: OwnedSemaphorePermit,
-        _host: OwnedSemaphorePermit,
-    ) {
+    async fn deliver(&self, job: DeliveryJob, _slot: Slot) {
         let verdict = match self.attempt(&job).await {
             Ok((status, retry_after)) => judge(status, retry_after.as_deref()),
             Err(error) => Verdict::Retry { after: None, error },

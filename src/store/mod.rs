@@ -184,6 +184,41 @@ async fn finish_delivery(
     Ok(())
 }
 
+/// Gives claimed deliveries back untouched (their host was at its limit)
+/// for a later claim to take.
+async fn release_deliveries(
+    pool: &AnyPool,
+    table: &'static str,
+    ids: &[i64],
+) -> Result<(), StoreError> {
+    if ids.is_empty() {
+        return Ok(());
+    }
+    let list = ids
+        .iter()
+        .map(i64::to_string)
+        .collect::<Vec<_>>()
+        .join(", ");
+    sqlx::query(&format!(
+        "UPDATE {table} SET claimed_until = 0 WHERE id IN ({list}) AND status = 'pending'"
+    ))
+    .execute(pool)
+    .await?;
+    Ok(())
+}
+
+/// `AND {column} NOT IN ($first, …)` for the hosts at their limit, or
+/// nothing; the caller binds the hosts from `$first` on.
+fn skip_hosts(column: &str, hosts: &[String], first: usize) -> String {
+    if hosts.is_empty() {
+        return String::new();
+    }
+    let marks: Vec<String> = (0..hosts.len())
+        .map(|i| format!("${}", i + first))
+        .collect();
+    format!("AND {column} NOT IN ({}) ", marks.join(", "))
+}
+
 pub(crate) fn to_millis(t: DateTime<Utc>) -> i64 {
     t.timestamp_millis()
 }

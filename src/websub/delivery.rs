@@ -10,18 +10,16 @@
 //! policy is shared instead: the same `judge` of statuses, `backoff` curve
 //! and attempt limit.
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::Utc;
-use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 use url::Url;
 
 use crate::config::Config;
-use crate::federation::delivery::{backoff, judge, Verdict, MAX_ATTEMPTS};
+use crate::federation::delivery::{backoff, judge, Limits, Slot, Verdict, MAX_ATTEMPTS};
 use crate::ingest::fetch::Fetcher;
 use crate::store::{HubDelivery, Store};
 
@@ -33,8 +31,7 @@ struct Worker {
     config: Arc<Config>,
     store: Store,
     fetcher: Fetcher,
-    global: Arc<Semaphore>,
-    hosts: Mutex<HashMap<String, Arc<Semaphore>>>,
+    limits: Limits,
 }
 
 /// Runs until `cancel`; requests in flight finish first.
@@ -45,24 +42,24 @@ pub async fn run(
 ) -> anyhow::Result<()> {
     let worker = Arc::new(Worker {
         fetcher: super::fetcher(&config)?,
-        global: Arc::new(Semaphore::new(
-            config.federation.delivery_concurrency.max(1),
-        )),
-        hosts: Mutex::new(HashMap::new()),
+        limits: Limits::new(
+            config.federation.delivery_concurrency,
+            config.federation.delivery_per_host,
+        ),
         config,
         store,
     });
     let mut inflight = JoinSet::new();
     while !cancel.is_cancelled() {
         while inflight.try_join_next().is_some() {}
-        let free = worker.global.available_permits() as i64;
+        let free = worker.limits.free();
         let now = Utc::now();
         let jobs = if free == 0 {
             Vec::new()
         } else {
             worker
                 .store
-                .websub_claim(now, now + LEASE, free)
+                .websub_claim(now, now + LEASE, free, &worker.limits.busy_hosts())
                 .await
                 .unwrap_or_else(|e| {
                     tracing::warn!(error = %e, "WebSub hub: cannot claim deliveries");
@@ -77,12 +74,18 @@ pub async fn run(
             }
             continue;
         }
+        // A copy whose host is full goes back unclaimed (see `Limits`).
+        let mut busy = Vec::new();
         for job in jobs {
-            let Ok(permit) = Arc::clone(&worker.global).acquire_owned().await else {
-                break;
+            let Some(slot) = worker.limits.try_take(&job.host) else {
+                busy.push(job.id);
+                continue;
             };
             let w = Arc::clone(&worker);
-            inflight.spawn(async move { w.deliver(job, permit).await });
+            inflight.spawn(async move { w.deliver(job, slot).await });
+        }
+        if let Err(e) = worker.store.websub_release(&busy).await {
+            tracing::warn!(error = %e, "WebSub hub: cannot release deliveries; their leases will lapse");
         }
     }
     while inflight.join_next().await.is_some() {}
@@ -90,25 +93,11 @@ pub async fn run(
 }
 
 impl Worker {
-    fn host_limit(&self, host: &str) -> Arc<Semaphore> {
-        let mut hosts = self.hosts.lock().unwrap_or_else(|p| p.into_inner());
-        let per_host = self.config.federation.delivery_per_host.max(1);
-        Arc::clone(
-            hosts
-                .entry(host.to_string())
-                .or_insert_with(|| Arc::new(Semaphore::new(per_host))),
-        )
-    }
-
-    async fn deliver(&self, job: HubDelivery, _global: OwnedSemaphorePermit) {
+    async fn deliver(&self, job: HubDelivery, _slot: Slot) {
         let now = Utc::now();
         let verdict = if !job.subscribed {
             Verdict::Drop("no longer subscribed".into())
         } else {
-            let host_limit = self.host_limit(&job.host);
-            let Ok(_host) = host_limit.acquire_owned().await else {
-                return;
-            };
             match self.attempt(&job).await {
                 Ok((status, retry_after)) => judge(status, retry_after.as_deref()),
                 Err(error) => Verdict::Retry { after: None, error },

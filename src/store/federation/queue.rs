@@ -31,14 +31,7 @@ impl Store {
         }
         // Hosts already at their concurrency limit are left for later, so
         // their backlog never holds the slots other hosts could use.
-        let skip = if busy_hosts.is_empty() {
-            String::new()
-        } else {
-            let marks: Vec<String> = (0..busy_hosts.len())
-                .map(|i| format!("${}", i + 4))
-                .collect();
-            format!("AND d.host NOT IN ({}) ", marks.join(", "))
-        };
+        let skip = super::super::skip_hosts("d.host", busy_hosts, 4);
         let lock = match self.backend {
             Backend::Postgres => " FOR UPDATE SKIP LOCKED",
             Backend::Sqlite => "",
@@ -90,23 +83,9 @@ impl Store {
             .collect()
     }
 
-    /// Gives claimed deliveries back untouched (their host was busy), for
-    /// the next claim to take.
+    /// Gives claimed deliveries back untouched (their host was busy).
     pub async fn fed_release_deliveries(&self, ids: &[i64]) -> Result<(), StoreError> {
-        if ids.is_empty() {
-            return Ok(());
-        }
-        let list = ids
-            .iter()
-            .map(i64::to_string)
-            .collect::<Vec<_>>()
-            .join(", ");
-        sqlx::query(&format!(
-            "UPDATE fed_deliveries SET claimed_until = 0 WHERE id IN ({list}) AND status = 'pending'"
-        ))
-        .execute(&self.pool)
-        .await?;
-        Ok(())
+        super::super::release_deliveries(&self.pool, "fed_deliveries", ids).await
     }
 
     /// Finishes a delivery: `done`, `dropped`, or back to `pending` at `retry_at`.

@@ -149,7 +149,11 @@ impl Store {
         now: DateTime<Utc>,
         lease_until: DateTime<Utc>,
         limit: i64,
+        busy_hosts: &[String],
     ) -> Result<Vec<HubDelivery>, StoreError> {
+        // Hosts at their limit wait for a later claim (see the federation
+        // queue's claim).
+        let skip = super::super::skip_hosts("host", busy_hosts, 4);
         let lock = match self.backend {
             Backend::Postgres => " FOR UPDATE SKIP LOCKED",
             Backend::Sqlite => "",
@@ -157,16 +161,18 @@ impl Store {
         let sql = format!(
             "UPDATE websub_deliveries SET claimed_until = $2 WHERE id IN (\
                SELECT id FROM websub_deliveries WHERE status = 'pending' \
-               AND next_attempt_at <= $1 AND claimed_until < $1 \
+               AND next_attempt_at <= $1 AND claimed_until < $1 {skip}\
                ORDER BY next_attempt_at, id LIMIT $3{lock}) \
              AND claimed_until < $1 RETURNING id"
         );
-        let ids: Vec<i64> = sqlx::query_scalar(&sql)
+        let mut query = sqlx::query_scalar(&sql)
             .bind(to_millis(now))
             .bind(to_millis(lease_until))
-            .bind(limit.max(0))
-            .fetch_all(&self.pool)
-            .await?;
+            .bind(limit.max(0));
+        for host in busy_hosts {
+            query = query.bind(host);
+        }
+        let ids: Vec<i64> = query.fetch_all(&self.pool).await?;
         let mut out = Vec::with_capacity(ids.len());
         for id in ids {
             let r = sqlx::query(
@@ -190,6 +196,11 @@ impl Store {
             });
         }
         Ok(out)
+    }
+
+    /// Gives claimed copies back untouched (their host was busy).
+    pub async fn websub_release(&self, ids: &[i64]) -> Result<(), StoreError> {
+        super::super::release_deliveries(&self.pool, "websub_deliveries", ids).await
     }
 
     /// `done`, `dropped`, or back to `pending` at `retry_at`.

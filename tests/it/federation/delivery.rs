@@ -176,7 +176,11 @@ async fn a_host_with_a_long_backlog_does_not_hold_the_slots_other_hosts_need() {
         busy_before <= BUSY / 2,
         "the other host finished only after {busy_before} of the busy host's {BUSY} copies"
     );
-    assert_eq!(m.most_all, 2 * PER_HOST, "both hosts at their limit at once");
+    assert_eq!(
+        m.most_all,
+        2 * PER_HOST,
+        "both hosts at their limit at once"
+    );
 }
 
 /// The queue's view of `host` (pending 0 and healthy when it has no row).

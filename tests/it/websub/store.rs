@@ -106,7 +106,7 @@ async fn bookkeeping(store: &Store) {
         0
     );
     let jobs = store
-        .websub_claim(now, now + Duration::seconds(30), 10)
+        .websub_claim(now, now + Duration::seconds(30), 10, &[])
         .await
         .unwrap();
     assert_eq!(jobs.len(), 1);
@@ -119,11 +119,32 @@ async fn bookkeeping(store: &Store) {
     assert!(jobs[0].subscribed);
     assert!(
         store
-            .websub_claim(now, now + Duration::seconds(30), 10)
+            .websub_claim(now, now + Duration::seconds(30), 10, &[])
             .await
             .unwrap()
             .is_empty(),
         "claimed"
+    );
+    // Given back because its host was busy: not claimable while the host
+    // is named busy, claimable again otherwise.
+    store.websub_release(&[jobs[0].id]).await.unwrap();
+    let busy = ["reader.example".to_string()];
+    assert!(
+        store
+            .websub_claim(now, now + Duration::seconds(30), 10, &busy)
+            .await
+            .unwrap()
+            .is_empty(),
+        "its host is at its limit"
+    );
+    assert_eq!(
+        store
+            .websub_claim(now, now + Duration::seconds(30), 10, &[])
+            .await
+            .unwrap()
+            .len(),
+        1,
+        "released"
     );
     store
         .websub_finish(
@@ -137,7 +158,7 @@ async fn bookkeeping(store: &Store) {
         .unwrap();
     assert!(
         store
-            .websub_claim(now, now + Duration::seconds(30), 10)
+            .websub_claim(now, now + Duration::seconds(30), 10, &[])
             .await
             .unwrap()
             .is_empty(),
@@ -145,7 +166,7 @@ async fn bookkeeping(store: &Store) {
     );
     assert_eq!(store.websub_retry_now(now).await.unwrap(), 1);
     let again = store
-        .websub_claim(now, now + Duration::seconds(30), 10)
+        .websub_claim(now, now + Duration::seconds(30), 10, &[])
         .await
         .unwrap();
     assert_eq!(again[0].attempts, 1);
