@@ -258,3 +258,56 @@ async fn a_sender_whose_key_rotated_is_looked_up_once_more_and_accepted() {
     assert_eq!(w.remote.fetched().len(), before + 1, "one fresh look");
     assert_eq!(w.follower_count("wire").await, 1, "still a follower");
 }
+
+#[tokio::test]
+async fn hostile_bodies_signed_by_a_real_actor_get_4xx_and_change_nothing() {
+    let w = world("").await;
+    let actor = w.remote.actor_id("mastodon");
+    let ours = w.actor_url("wire");
+    let nested = format!("{}{}", "[".repeat(5000), "]".repeat(5000));
+    let cases: Vec<(&str, String, u16)> = vec![
+        ("an array", "[]".into(), 400),
+        ("deep nesting", nested, 400),
+        (
+            "no id",
+            serde_json::json!({"type": "Follow", "actor": actor, "object": ours}).to_string(),
+            400,
+        ),
+        (
+            "a number for an actor",
+            serde_json::json!({"id": format!("{actor}#f/1"), "type": "Follow", "actor": 7, "object": ours})
+                .to_string(),
+            400,
+        ),
+        (
+            "an id on another domain than its actor",
+            serde_json::json!({"id": "https://elsewhere.example/f/1", "type": "Follow", "actor": actor, "object": ours})
+                .to_string(),
+            401,
+        ),
+        (
+            "an actor nobody serves",
+            serde_json::json!({"id": "http://localhost:9/f/1", "type": "Follow", "actor": "http://localhost:9/users/x", "object": ours})
+                .to_string(),
+            401,
+        ),
+        (
+            "an actor on our own host",
+            serde_json::json!({"id": format!("{}/f/1", w.base), "type": "Follow", "actor": ours, "object": ours})
+                .to_string(),
+            401,
+        ),
+    ];
+    for (what, body, status) in &cases {
+        assert_eq!(
+            w.post_signed("mastodon", "/users/wire/inbox", body).await,
+            *status,
+            "{what}"
+        );
+    }
+    assert_eq!(w.follower_count("wire").await, 0);
+    assert!(w.remote.received().is_empty(), "nothing was sent");
+    // Still serving, and a genuine Follow still works.
+    follow(&w, "mastodon").await;
+    assert_eq!(w.follower_count("wire").await, 1);
+}
