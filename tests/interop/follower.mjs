@@ -65,7 +65,14 @@ federation
   })
   .setKeyPairsDispatcher((_ctx, identifier) =>
     identifier === "reader" ? [keyPair] : []
-  );
+  )
+  // Authorized fetch, as Mastodon's secure mode: our actor document is
+  // served only to a request whose HTTP signature Fedify verified.
+  .authorize((_ctx, _identifier, signedKey, signedKeyOwner) => {
+    const signed = signedKey != null && signedKeyOwner != null;
+    emit("actor-fetch", { signed, owner: signedKeyOwner?.id?.href ?? null });
+    return signed;
+  });
 
 function raw(activity) {
   const id = activity.id?.href;

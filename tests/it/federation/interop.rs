@@ -1,7 +1,9 @@
 //! Interop with Fedify (`tests/interop/follower.mjs`), an implementation
 //! nobody here wrote that verifies signatures as Mastodon does: it finds
 //! our actor by WebFinger, follows, and must see a verified Accept, Create
-//! (with `pt-BR` in contentMap), Update and Delete. `.ci/run` installs its
+//! (with `pt-BR` in contentMap), Update and Delete. It serves its own actor
+//! only to signed requests (authorized fetch), so our signed GET is checked
+//! by it too. `.ci/run` installs its
 //! node_modules; without them this test fails and says how to fix it.
 
 use std::path::PathBuf;
@@ -116,6 +118,18 @@ async fn a_fedify_follower_verifies_accept_create_update_and_delete() {
     events.wait("followed").await;
     let accept = events.wait("accept").await;
     assert_eq!(accept["actor"], format!("{base}/users/wire"));
+    // To verify the Follow we fetched the follower's actor, which Fedify
+    // serves only to signed requests: it verified ours, made by our actor.
+    let fetches: Vec<&Value> = events
+        .seen
+        .iter()
+        .filter(|e| e["kind"] == "actor-fetch")
+        .collect();
+    assert!(!fetches.is_empty(), "our server never fetched the follower");
+    for f in &fetches {
+        assert_eq!(f["signed"], true, "an unsigned fetch: {f}");
+        assert_eq!(f["owner"], format!("{base}/users/wire"));
+    }
 
     // A story in English, Brazilian Portuguese and French.
     let mut entries = Vec::new();
@@ -146,9 +160,12 @@ async fn a_fedify_follower_verifies_accept_create_update_and_delete() {
     let raw = &create["raw"];
     let note = &raw["object"];
     let map = note["contentMap"].as_object().expect("contentMap as sent");
-    let mut keys: Vec<&str> = map.keys().map(String::as_str).collect();
-    keys.sort_unstable();
-    assert_eq!(keys, ["en", "fr", "pt-BR"]);
+    let keys: Vec<&str> = map.keys().map(String::as_str).collect();
+    assert_eq!(
+        keys,
+        ["pt-BR", "en", "fr"],
+        "the actor's order, content's first"
+    );
     assert_eq!(note["content"], map["pt-BR"], "the actor prefers pt-BR");
     let parsed: Vec<String> = create["contentLanguages"]
         .as_array()
