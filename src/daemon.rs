@@ -45,7 +45,10 @@ impl Daemon {
         let feeds = crate::publish::Feeds::new(Arc::clone(&config), store.clone());
         Ok(Daemon {
             listener,
-            state: AppState { config, store },
+            state: AppState {
+                config: config.into(),
+                store,
+            },
             poller,
             feeds,
         })
@@ -81,14 +84,19 @@ impl Daemon {
         let (reload_poller, reload_cancel) = (Arc::clone(&poller), cancel.clone());
         let websub_poller = Arc::clone(&poller);
         tasks.spawn(async move { ("poller", poller.run_until_stopped(poll_cancel).await) });
-        let path = self.state.config.path.clone();
+        let config = self.state.config.get();
+        let path = config.path.clone();
+        let reload = Reload {
+            poller: reload_poller,
+            feeds: self.feeds.clone(),
+            live: self.state.config.clone(),
+        };
         tasks.spawn(async move {
             (
                 "reload",
-                reload_on_hangup(path, reload_poller, reload_cancel).await,
+                reload_on_hangup(path, reload, reload_cancel).await,
             )
         });
-        let config = Arc::clone(&self.state.config);
         if config.websub.builtin {
             // We are the hub: no pings; watch the feeds and deliver.
             let (feeds, watch_cancel) = (self.feeds.clone(), cancel.clone());
@@ -120,10 +128,8 @@ impl Daemon {
                 subscriber.run_until_stopped(sub_cancel).await,
             )
         });
-        let fed = crate::federation::Federation::new(
-            Arc::clone(&self.state.config),
-            self.state.store.clone(),
-        )?;
+        let fed =
+            crate::federation::Federation::new(Arc::clone(&config), self.state.store.clone())?;
         let (plan_fed, plan_cancel, send_cancel) =
             (Arc::clone(&fed), cancel.clone(), cancel.clone());
         tasks.spawn(async move {
@@ -179,12 +185,21 @@ fn report_exit(name: &str, result: &anyhow::Result<()>, cancel: &CancellationTok
     }
 }
 
+/// Who adopts a reloaded configuration.
+struct Reload {
+    poller: Arc<Poller>,
+    feeds: crate::publish::Feeds,
+    live: crate::config::Live,
+}
+
 /// SIGHUP: re-reads and re-validates the configuration file; a good one
-/// hands the poller its new source list, a bad one is logged and the
-/// running configuration kept. Other settings need a restart.
+/// reaches the poller and linker (sources, roles, URL shapes), the feeds
+/// and the pages (sources' names and roles), a bad one is logged and the
+/// running configuration kept. The listening address, the public URL, the
+/// database, actors and the WebSub mode need a restart.
 async fn reload_on_hangup(
     path: std::path::PathBuf,
-    poller: Arc<Poller>,
+    reload: Reload,
     cancel: CancellationToken,
 ) -> anyhow::Result<()> {
     #[cfg(unix)]
@@ -199,8 +214,13 @@ async fn reload_on_hangup(
             match Config::load(&path) {
                 Ok(config) => {
                     let sources = config.sources.len();
-                    match poller.replace_config(Arc::new(config)).await {
-                        Ok(()) => tracing::info!(sources, "configuration reloaded"),
+                    let config = Arc::new(config);
+                    match reload.poller.replace_config(Arc::clone(&config)).await {
+                        Ok(()) => {
+                            reload.feeds.replace_config(Arc::clone(&config));
+                            reload.live.set(config);
+                            tracing::info!(sources, "configuration reloaded");
+                        }
                         Err(e) => tracing::error!(error = format!("{e:#}"), "reload failed"),
                     }
                 }

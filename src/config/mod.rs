@@ -29,6 +29,33 @@ pub const ADMIN_TOKEN_ENV: &str = "WIREBRIDGE_ADMIN_TOKEN";
 /// Where the database lives when the file has no `[database]` table.
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/wirebridge.sqlite";
 
+/// The running configuration as the HTTP side sees it: replaced whole when
+/// SIGHUP brings a valid file, so pages and feeds know a source added
+/// without a restart. Cheap to clone; readers take a snapshot.
+#[derive(Debug, Clone)]
+pub struct Live(std::sync::Arc<std::sync::RwLock<std::sync::Arc<Config>>>);
+
+impl Live {
+    pub fn new(config: std::sync::Arc<Config>) -> Live {
+        Live(std::sync::Arc::new(std::sync::RwLock::new(config)))
+    }
+
+    /// The configuration now.
+    pub fn get(&self) -> std::sync::Arc<Config> {
+        std::sync::Arc::clone(&self.0.read().unwrap_or_else(|p| p.into_inner()))
+    }
+
+    pub fn set(&self, config: std::sync::Arc<Config>) {
+        *self.0.write().unwrap_or_else(|p| p.into_inner()) = config;
+    }
+}
+
+impl From<std::sync::Arc<Config>> for Live {
+    fn from(config: std::sync::Arc<Config>) -> Live {
+        Live::new(config)
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct Config {
     /// The file this was read from, for messages.

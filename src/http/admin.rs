@@ -55,7 +55,7 @@ async fn status(State(state): State<AppState>, headers: HeaderMap) -> Response {
     let Some(token) = auth::configured(&state) else {
         return not_found();
     };
-    if !auth::allowed(token, &headers) {
+    if !auth::allowed(&token, &headers) {
         return hardened(auth::refusal(StatusCode::UNAUTHORIZED, None));
     }
     match page::Status::gather(&state).await {
@@ -84,7 +84,7 @@ async fn login_link(
         return not_found();
     };
     match q.token {
-        Some(given) => hardened(auth::log_in(&state, token, &given, &headers)),
+        Some(given) => hardened(auth::log_in(&state, &token, &given, &headers)),
         None => hardened(auth::refusal(StatusCode::OK, None)),
     }
 }
@@ -98,7 +98,7 @@ async fn login_form(
         return not_found();
     };
     let given = form.token.unwrap_or_default();
-    hardened(auth::log_in(&state, token, &given, &headers))
+    hardened(auth::log_in(&state, &token, &given, &headers))
 }
 
 async fn stylesheet(State(state): State<AppState>) -> Response {

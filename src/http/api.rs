@@ -185,7 +185,8 @@ pub async fn stories(State(state): State<AppState>, Query(q): Query<StoriesQuery
             by_story.entry(l.story_id).or_default().push(m);
         }
     }
-    let prefs = &state.config.publisher.languages;
+    let config = state.config.get();
+    let prefs = &config.publisher.languages;
     let next = (rows.len() as i64 == limit)
         .then(|| rows.last().map(|r| r.id.to_string()))
         .flatten();
@@ -256,6 +257,6 @@ pub async fn translations(
     if story.retracted_at.is_some() {
         return problem(StatusCode::GONE, "this story was retracted");
     }
-    let json = story_json(&story, members, &state.config.publisher.languages);
+    let json = story_json(&story, members, &state.config.get().publisher.languages);
     Json(serde_json::json!({ "url": url, "story": json })).into_response()
 }

@@ -23,7 +23,7 @@ const AP_JSON: &str = "application/activity+json";
 
 /// The federation routes, with their own state (the shared `Federation`).
 pub fn routes(state: &AppState) -> Router<AppState> {
-    let fed = match Federation::new(Arc::clone(&state.config), state.store.clone()) {
+    let fed = match Federation::new(state.config.get(), state.store.clone()) {
         Ok(fed) => fed,
         Err(e) => {
             tracing::error!(error = %e, "federation routes disabled");

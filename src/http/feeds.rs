@@ -70,7 +70,7 @@ async fn archive(
 }
 
 async fn serve(feeds: &Feeds, lang: &str, page: Page, ext: &str, headers: &HeaderMap) -> Response {
-    let Some(scope) = Scope::parse(lang, feeds.config()) else {
+    let Some(scope) = Scope::parse(lang, &feeds.config()) else {
         return not_found(
             feeds,
             &format!("there is no feed for the language `{lang}`"),

@@ -28,7 +28,7 @@ pub async fn home(State(feeds): State<Feeds>) -> Response {
         page: Page::Live,
         format: Format::Atom,
     };
-    let doc = match publish::load(feeds.store(), feeds.config(), &key).await {
+    let doc = match publish::load(feeds.store(), &feeds.config(), &key).await {
         Ok(doc) => doc,
         Err(e) => {
             tracing::error!(error = %e, "cannot read the recent stories for /");
@@ -72,6 +72,7 @@ fn dir(lang: &crate::domain::Lang) -> &'static str {
 
 fn page(feeds: &Feeds, items: &[FeedItem]) -> String {
     let config = feeds.config();
+    let config = &*config;
     let name = esc(&config.publisher.name);
     let home_lang = config
         .publisher
@@ -157,6 +158,7 @@ fn feeds_section(h: &mut String, feeds: &Feeds) {
 
 fn fediverse_section(h: &mut String, feeds: &Feeds) {
     let config = feeds.config();
+    let config = &*config;
     if config.actors.is_empty() {
         return;
     }

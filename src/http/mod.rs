@@ -16,18 +16,18 @@ use axum::response::IntoResponse;
 use axum::routing::get;
 use axum::Router;
 
-use crate::config::Config;
 use crate::store::Store;
 
 /// What every handler may read.
 #[derive(Clone)]
 pub struct AppState {
-    pub config: Arc<Config>,
+    /// The running configuration; SIGHUP replaces it (`Live::set`).
+    pub config: crate::config::Live,
     pub store: Store,
 }
 
 pub fn router(state: AppState) -> Router {
-    let feeds = crate::publish::Feeds::new(Arc::clone(&state.config), state.store.clone());
+    let feeds = crate::publish::Feeds::new(state.config.get(), state.store.clone());
     router_with_feeds(state, feeds)
 }
 

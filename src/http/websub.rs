@@ -38,14 +38,11 @@ type Ws = State<Arc<WebSub>>;
 pub fn routes(state: &AppState, poller: Option<Arc<Poller>>) -> Router<AppState> {
     let poller = match poller {
         Some(p) => Ok(p),
-        None => Poller::new(Arc::clone(&state.config), state.store.clone()).map(Arc::new),
+        None => Poller::new(state.config.get(), state.store.clone()).map(Arc::new),
     };
     let built = poller.and_then(|poller| {
-        let hub = if state.config.websub.builtin {
-            Some(Arc::new(Hub::new(
-                Arc::clone(&state.config),
-                state.store.clone(),
-            )?))
+        let hub = if state.config.get().websub.builtin {
+            Some(Arc::new(Hub::new(state.config.get(), state.store.clone())?))
         } else {
             None
         };
@@ -62,7 +59,7 @@ pub fn routes(state: &AppState, poller: Option<Arc<Poller>>) -> Router<AppState>
             return Router::new();
         }
     };
-    let cap = usize::try_from(state.config.fetch.max_body_bytes).unwrap_or(usize::MAX);
+    let cap = usize::try_from(state.config.get().fetch.max_body_bytes).unwrap_or(usize::MAX);
     Router::new()
         .route(
             "/websub/callback/{id}",

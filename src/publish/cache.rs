@@ -52,7 +52,7 @@ struct Check {
 
 struct Inner {
     store: Store,
-    config: Arc<Config>,
+    config: std::sync::RwLock<Arc<Config>>,
     check: tokio::sync::Mutex<Check>,
     /// Milliseconds after `epoch` of the last look (0: never), read
     /// without a lock so the hot path does not queue behind the check.
@@ -80,7 +80,7 @@ impl Feeds {
         Feeds {
             inner: Arc::new(Inner {
                 store,
-                config,
+                config: std::sync::RwLock::new(config),
                 check: tokio::sync::Mutex::new(Check {
                     fingerprint: None,
                     at: None,
@@ -96,8 +96,17 @@ impl Feeds {
         }
     }
 
-    pub fn config(&self) -> &Config {
-        &self.inner.config
+    /// The configuration now (replaced on SIGHUP).
+    pub fn config(&self) -> Arc<Config> {
+        Arc::clone(&self.inner.config.read().unwrap_or_else(|p| p.into_inner()))
+    }
+
+    /// Adopts a reloaded configuration: every cached page is dropped, as
+    /// sources' names and roles shape what a feed shows.
+    pub fn replace_config(&self, config: Arc<Config>) {
+        *self.inner.config.write().unwrap_or_else(|p| p.into_inner()) = config;
+        self.inner.generation.fetch_add(1, Ordering::SeqCst);
+        lock(&self.inner.cache).clear();
     }
 
     pub fn store(&self) -> &Store {
@@ -153,7 +162,8 @@ impl Feeds {
             return Ok(Some(Arc::clone(hit)));
         }
         let generation = self.inner.generation.load(Ordering::SeqCst);
-        let config = &self.inner.config;
+        let config = self.config();
+        let config = &*config;
         let Some(mut doc) = model::load(&self.inner.store, config, key).await? else {
             return Ok(None);
         };

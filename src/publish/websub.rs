@@ -93,7 +93,7 @@ impl Pinger {
     /// cache's "changed" signal, decides.
     pub async fn look(&mut self, baseline: bool) -> anyhow::Result<usize> {
         let mut pinged = 0;
-        for key in live_feeds(self.feeds.config()) {
+        for key in live_feeds(&self.feeds.config()) {
             let Some(page) = self.feeds.get(&key).await? else {
                 continue;
             };
@@ -102,7 +102,7 @@ impl Pinger {
                 continue;
             }
             let url = public(
-                self.feeds.config(),
+                &self.feeds.config(),
                 &feed_path(&key.scope, key.page, key.format),
             );
             self.ping(&url).await;

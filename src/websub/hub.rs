@@ -238,7 +238,7 @@ pub async fn look(
     baseline: bool,
 ) -> anyhow::Result<u64> {
     let mut queued = 0;
-    for (key, topic) in topics(feeds.config()) {
+    for (key, topic) in topics(&feeds.config()) {
         let Some(page) = feeds.get(&key).await? else {
             continue;
         };

@@ -48,7 +48,7 @@ pub async fn world_on(dir: tempfile::TempDir, db: &str, extra: &str) -> World {
         .await
         .expect("sources");
     let app = router(AppState {
-        config: Arc::new(cfg.clone()),
+        config: Arc::new(cfg.clone()).into(),
         store: store.clone(),
     });
     let base = serve_app(app).await;
@@ -196,4 +196,36 @@ pub async fn multilingual_story(w: &World, n: u32) -> i64 {
         assert_eq!(sid, id, "{l} version joins story {n}");
     }
     id
+}
+
+#[tokio::test]
+async fn a_reloaded_configuration_reaches_feeds_already_rendered() {
+    let w = world("").await;
+    w.add(&sample_entry("wire-en", 1, "en")).await;
+    let (_dir, db) = sqlite_url();
+    let cfg = feeds_config(&db, "");
+    let feeds = wirebridge::publish::Feeds::new(Arc::new(cfg), w.store.clone());
+    let key = wirebridge::publish::FeedKey {
+        scope: wirebridge::publish::Scope::All,
+        page: wirebridge::publish::Page::Live,
+        format: wirebridge::publish::Format::Json,
+    };
+    let source_of = |body: &[u8]| {
+        let doc: serde_json::Value = serde_json::from_slice(body).expect("json feed");
+        doc["items"][0]["_wirebridge"]["source"]
+            .as_str()
+            .expect("source")
+            .to_string()
+    };
+    let before = feeds.get(&key).await.expect("render").expect("feed");
+    assert_eq!(source_of(&before.body), "wire-en");
+    // SIGHUP brings the same file with the source renamed: the cached page
+    // is not served again.
+    let text = config_toml(&db, WIRE_SOURCES)
+        .replace("name = \"wire-en\"", "name = \"The Wire in English\"");
+    let renamed = Config::parse(Path::new("test.toml"), &text).expect("config");
+    feeds.replace_config(Arc::new(renamed));
+    let after = feeds.get(&key).await.expect("render").expect("feed");
+    assert_eq!(source_of(&after.body), "The Wire in English");
+    assert_ne!(before.etag, after.etag);
 }

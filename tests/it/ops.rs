@@ -48,7 +48,7 @@ pub async fn app(sources: &[Src<'_>], extra: &str) -> App {
         .await
         .expect("sources registered");
     let app = router(AppState {
-        config: Arc::clone(&config),
+        config: Arc::clone(&config).into(),
         store: store.clone(),
     });
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")

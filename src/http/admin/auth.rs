@@ -19,12 +19,13 @@ const COOKIE: &str = "wirebridge_admin";
 const SESSION_SECONDS: u32 = 12 * 3600;
 
 /// The configured token; `None` turns the admin pages off.
-pub fn configured(state: &AppState) -> Option<&str> {
+pub fn configured(state: &AppState) -> Option<String> {
     state
         .config
+        .get()
         .admin
         .token
-        .as_deref()
+        .clone()
         .filter(|t| !t.is_empty())
 }
 
@@ -94,7 +95,7 @@ fn needs_secure(state: &AppState, headers: &HeaderMap) -> bool {
         .unwrap_or("");
     let name = host.rsplit_once(':').map_or(host, |(name, _)| name);
     let loopback = matches!(name, "localhost" | "127.0.0.1" | "[::1]");
-    state.config.server.public_url.scheme() == "https" && !loopback
+    state.config.get().server.public_url.scheme() == "https" && !loopback
 }
 
 /// The 401 (or plain login) page: says what is needed, offers a form.

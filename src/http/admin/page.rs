@@ -80,7 +80,7 @@ pub struct StoryBlock {
 impl Status {
     pub async fn gather(state: &AppState) -> Result<Status, StoreError> {
         let store = &state.store;
-        let config = &state.config;
+        let config = state.config.get();
         let now = Utc::now();
         let counts: HashMap<SourceId, i64> = store.entry_counts().await?.into_iter().collect();
         let sources = store

@@ -103,7 +103,7 @@ pub async fn world_on(db: Option<String>, extra: &str) -> World {
     let fed = Federation::new(Arc::clone(&cfg), store.clone()).expect("federation");
     fed.ensure_actors().await.expect("actors");
     let app = router(AppState {
-        config: cfg,
+        config: cfg.into(),
         store: store.clone(),
     });
     tokio::spawn(async move { axum::serve(listener, app).await });

@@ -28,7 +28,7 @@ async fn world() -> World {
         .await
         .expect("sources");
     let app = router(AppState {
-        config: Arc::new(cfg),
+        config: Arc::new(cfg).into(),
         store: store.clone(),
     });
     let base = serve_app(app).await;

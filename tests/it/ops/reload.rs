@@ -1,5 +1,6 @@
 //! SIGHUP: `serve` re-reads its file and polls a source added to it
-//! without a restart; a broken file is refused and the daemon carries on.
+//! without a restart, and its pages know the source too; a broken file is
+//! refused and the daemon carries on.
 
 // In tests a panic is the failure report.
 #![allow(clippy::unwrap_used)]
@@ -10,11 +11,34 @@ use std::time::{Duration, Instant};
 
 use crate::support::{config_toml, sqlite_url, FeedServer, Reply, Src};
 
-fn write(path: &Path, db: &str, sources: &[Src<'_>]) {
+fn write(path: &Path, db: &str, port: u16, sources: &[Src<'_>]) {
     // 10 s (the shortest allowed) so a new source's first poll comes
     // within seconds.
-    let toml = config_toml(db, sources).replace("poll_every = \"10m\"", "poll_every = \"10s\"");
+    let toml = config_toml(db, sources)
+        .replace("poll_every = \"10m\"", "poll_every = \"10s\"")
+        .replace("127.0.0.1:0", &format!("127.0.0.1:{port}"));
     std::fs::write(path, toml).unwrap();
+}
+
+fn free_port() -> u16 {
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    l.local_addr().unwrap().port()
+}
+
+const TOKEN: &str = "reload-test-token";
+
+/// The status page's source table, as an operator sees it.
+async fn admin_page(port: u16) -> String {
+    reqwest::Client::new()
+        .get(format!("http://127.0.0.1:{port}/admin"))
+        .bearer_auth(TOKEN)
+        .timeout(Duration::from_secs(10))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap()
 }
 
 async fn wait_for(what: &str, bound: Duration, mut done: impl FnMut() -> bool) {
@@ -64,7 +88,8 @@ async fn a_source_added_to_the_file_is_polled_after_sighup_and_a_broken_file_is_
         language: "en",
         role: "outlet",
     };
-    write(&config, &db, &[alpha_src]);
+    let port = free_port();
+    write(&config, &db, port, &[alpha_src]);
 
     let mut serve = Serve(
         Command::new(env!("CARGO_BIN_EXE_wirebridge"))
@@ -72,7 +97,7 @@ async fn a_source_added_to_the_file_is_polled_after_sighup_and_a_broken_file_is_
             .arg(&config)
             .arg("serve")
             .env_remove("WIREBRIDGE_DATABASE_URL")
-            .env_remove("WIREBRIDGE_ADMIN_TOKEN")
+            .env("WIREBRIDGE_ADMIN_TOKEN", TOKEN)
             .env_remove("WIREBRIDGE_CONFIG")
             .env("RUST_LOG", "info,sqlx=warn")
             .stdout(Stdio::null())
@@ -97,6 +122,7 @@ async fn a_source_added_to_the_file_is_polled_after_sighup_and_a_broken_file_is_
     write(
         &config,
         &db,
+        port,
         &[
             Src {
                 id: "alpha",
@@ -118,6 +144,13 @@ async fn a_source_added_to_the_file_is_polled_after_sighup_and_a_broken_file_is_
         log_text().contains("configuration reloaded"),
         "{}",
         log_text()
+    );
+    // The HTTP side adopted the file too: the status page knows the source.
+    let page = admin_page(port).await;
+    assert!(page.contains("beta"), "{page}");
+    assert!(
+        !page.contains("not configured"),
+        "a source added by SIGHUP is shown as configured: {page}"
     );
 
     std::fs::write(&config, "[server]\nbind = 12\n").unwrap();
