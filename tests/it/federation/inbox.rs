@@ -311,3 +311,50 @@ async fn hostile_bodies_signed_by_a_real_actor_get_4xx_and_change_nothing() {
     follow(&w, "mastodon").await;
     assert_eq!(w.follower_count("wire").await, 1);
 }
+
+#[tokio::test]
+async fn in_production_an_activity_naming_a_private_plain_http_actor_is_refused_without_a_fetch() {
+    use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, Uri};
+    use std::sync::Arc;
+    use wirebridge::config::Config;
+    use wirebridge::federation::{Federation, Inbox};
+
+    let w = world("").await;
+    // The same server as configured in production: no private addresses
+    // (nor plain http, nor explicit ports, in the crate's terms).
+    let toml = w.toml.replace(
+        "allow_private_addresses = true",
+        "allow_private_addresses = false",
+    );
+    let cfg = Arc::new(Config::parse(std::path::Path::new("prod.toml"), &toml).expect("config"));
+    let inbox = Inbox::new(Federation::new(cfg, w.store.clone()).expect("federation"));
+
+    let body = w
+        .remote
+        .activity("mastodon", "follow", &w.actor_url("wire"));
+    let url = format!("{}/users/wire/inbox", w.base);
+    let mut headers = HeaderMap::new();
+    for (k, v) in w.remote.sign("mastodon", &url, body.as_bytes(), Utc::now()) {
+        headers.insert(
+            HeaderName::from_static(k),
+            HeaderValue::from_str(&v).expect("header"),
+        );
+    }
+    let host = w.base.trim_start_matches("http://").to_string();
+    headers.insert("host", HeaderValue::from_str(&host).expect("host"));
+    let refused = inbox
+        .receive(
+            Method::POST,
+            Uri::from_static("/users/wire/inbox"),
+            headers,
+            body.into(),
+        )
+        .await
+        .expect_err("a loopback actor over http is not a fediverse server");
+    assert_eq!(refused.status(), 401, "{refused}");
+    assert!(
+        w.remote.fetched().is_empty(),
+        "the named actor was never contacted"
+    );
+    assert_eq!(w.follower_count("wire").await, 0);
+}
