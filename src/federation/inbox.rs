@@ -156,10 +156,12 @@ impl Inbox {
             }
         };
         let result = match attempt(data.reset_request_count()).await {
-            // The key may have rotated since we cached it: one fresh look.
+            // The key may have rotated since we cached it: one fresh look
+            // (stale, not forgotten: if the look fails, the cached key and
+            // inboxes stay for the sender's next attempt).
             Err(InboxError::Federation(ApError::ActivitySignatureInvalid)) => {
                 if let Some(actor) = &actor_id {
-                    fed.store.fed_forget_remote_actor(actor).await?;
+                    fed.store.fed_expire_remote_actor(actor).await?;
                 }
                 attempt(data.reset_request_count()).await
             }

@@ -253,6 +253,16 @@ impl Store {
         Ok(())
     }
 
+    /// Marks a cached actor stale: the next look fetches it again, and if
+    /// that fails the cached key and inboxes are still there.
+    pub async fn fed_expire_remote_actor(&self, id: &str) -> Result<(), StoreError> {
+        sqlx::query("UPDATE fed_remote_actors SET fetched_at = 0 WHERE id = $1")
+            .bind(id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
     pub async fn fed_forget_remote_actor(&self, id: &str) -> Result<(), StoreError> {
         sqlx::query("DELETE FROM fed_remote_actors WHERE id = $1")
             .bind(id)
