@@ -5,6 +5,7 @@
 
 use std::fmt::Write;
 
+use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE};
 use axum::http::StatusCode;
@@ -28,22 +29,28 @@ pub async fn home(State(feeds): State<Feeds>) -> Response {
         page: Page::Live,
         format: Format::Atom,
     };
-    let doc = match publish::load(feeds.store(), &feeds.config(), &key).await {
-        Ok(doc) => doc,
+    // Rendered once per store change, as the feeds are.
+    let made = feeds
+        .page("home", || async {
+            let doc = publish::load(feeds.store(), &feeds.config(), &key).await?;
+            let items = doc.map(|d| d.items).unwrap_or_default();
+            Ok(Bytes::from(page(&feeds, &items)))
+        })
+        .await;
+    match made {
+        Ok(body) => (
+            [
+                (CONTENT_TYPE, "text/html; charset=utf-8"),
+                (CACHE_CONTROL, "public, max-age=60"),
+            ],
+            body,
+        )
+            .into_response(),
         Err(e) => {
             tracing::error!(error = %e, "cannot read the recent stories for /");
-            return (StatusCode::INTERNAL_SERVER_ERROR, "internal error\n").into_response();
+            (StatusCode::INTERNAL_SERVER_ERROR, "internal error\n").into_response()
         }
-    };
-    let items = doc.map(|d| d.items).unwrap_or_default();
-    (
-        [
-            (CONTENT_TYPE, "text/html; charset=utf-8"),
-            (CACHE_CONTROL, "public, max-age=60"),
-        ],
-        page(&feeds, &items),
-    )
-        .into_response()
+    }
 }
 
 /// Escapes text for HTML element content and quoted attributes.

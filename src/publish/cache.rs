@@ -64,6 +64,8 @@ struct Inner {
     /// Renders one page at a time, so a burst of misses renders it once.
     render: tokio::sync::Mutex<()>,
     cache: Mutex<HashMap<FeedKey, Arc<Rendered>>>,
+    /// Our other pages made from the same data (`/`), dropped with `cache`.
+    pages: Mutex<HashMap<&'static str, Bytes>>,
     /// Bumped on every change; a render that straddles one is not kept.
     generation: AtomicU64,
     last_retracted: Mutex<Option<i64>>,
@@ -90,6 +92,7 @@ impl Feeds {
                 epoch: Instant::now(),
                 render: tokio::sync::Mutex::new(()),
                 cache: Mutex::new(HashMap::new()),
+                pages: Mutex::new(HashMap::new()),
                 generation: AtomicU64::new(0),
                 last_retracted: Mutex::new(None),
             }),
@@ -107,6 +110,7 @@ impl Feeds {
         *self.inner.config.write().unwrap_or_else(|p| p.into_inner()) = config;
         self.inner.generation.fetch_add(1, Ordering::SeqCst);
         lock(&self.inner.cache).clear();
+        lock(&self.inner.pages).clear();
     }
 
     pub fn store(&self) -> &Store {
@@ -147,7 +151,27 @@ impl Feeds {
         self.inner.generation.fetch_add(1, Ordering::SeqCst);
         *lock(&self.inner.last_retracted) = now.last_retracted;
         lock(&self.inner.cache).clear();
+        lock(&self.inner.pages).clear();
         Ok(true)
+    }
+
+    /// A page of ours built from the same data as the feeds (`/`), made
+    /// by `render` at most once per store change, like a feed.
+    pub async fn page<F, Fut>(&self, name: &'static str, render: F) -> Result<Bytes, StoreError>
+    where
+        F: FnOnce() -> Fut,
+        Fut: std::future::Future<Output = Result<Bytes, StoreError>>,
+    {
+        self.refresh().await?;
+        if let Some(hit) = lock(&self.inner.pages).get(name) {
+            return Ok(hit.clone());
+        }
+        let generation = self.inner.generation.load(Ordering::SeqCst);
+        let page = render().await?;
+        if self.inner.generation.load(Ordering::SeqCst) == generation {
+            lock(&self.inner.pages).insert(name, page.clone());
+        }
+        Ok(page)
     }
 
     /// The page `key` names, rendered at most once per store change;

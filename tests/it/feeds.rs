@@ -229,3 +229,18 @@ async fn a_reloaded_configuration_reaches_feeds_already_rendered() {
     assert_eq!(source_of(&after.body), "The Wire in English");
     assert_ne!(before.etag, after.etag);
 }
+
+#[tokio::test]
+async fn the_home_page_is_kept_between_changes_and_shows_a_new_story_at_once() {
+    let w = world("").await;
+    w.add(&sample_entry("wire-en", 1, "en")).await;
+    let first = w.text("/").await;
+    assert!(first.contains("Story number 1"), "{first}");
+    assert_eq!(w.text("/").await, first, "unchanged store, same page");
+    w.add(&sample_entry("wire-en", 2, "en")).await;
+    let second = w.text("/").await;
+    assert!(
+        second.contains("Story number 2"),
+        "a cached page must not hide a new story: {second}"
+    );
+}
