@@ -117,7 +117,7 @@ impl Inbox {
         &self,
         method: Method,
         uri: Uri,
-        headers: HeaderMap,
+        headers: &HeaderMap,
         body: Bytes,
     ) -> Result<(), InboxError> {
         let fed = &self.fed;
@@ -147,7 +147,7 @@ impl Inbox {
 
         let data = self.ap().await?.to_request_data();
         let attempt = |data: Data<Arc<Federation>>| {
-            let req = rebuild(&method, &uri, &headers, &body);
+            let req = rebuild(&method, &uri, headers, &body);
             async move {
                 let activity = ActivityData::from_request(req, &())
                     .await
@@ -174,6 +174,16 @@ impl Inbox {
             other => other,
         }
     }
+}
+
+/// The host of the key a request claims to be signed with (`Signature`,
+/// or `Authorization: Signature …`), unverified; `None` when unsigned or
+/// unreadable. One header parsed, for a request already refused.
+pub fn claimed_key_host(headers: &HeaderMap) -> Option<String> {
+    let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+    let raw = header("signature")
+        .or_else(|| header("authorization").and_then(|a| a.strip_prefix("Signature ")))?;
+    signature::claimed_key_host(raw)
 }
 
 fn rebuild(

@@ -207,6 +207,14 @@ impl Pending {
     }
 }
 
+/// The host of the `keyId` a `Signature` header value names, unverified:
+/// what a refused request claimed to be, for the operator's eyes.
+pub fn claimed_key_host(raw: &str) -> Option<String> {
+    let params = parse_params(raw).ok()?;
+    let (_, key_id) = params.iter().find(|(n, _)| n == "keyId")?;
+    Url::parse(key_id).ok()?.host_str().map(str::to_string)
+}
+
 /// `SHA-256=…` (any of a comma-separated list; other algorithms ignored).
 fn digest_matches(header: &str, body: &[u8]) -> bool {
     let ours = STANDARD.encode(Sha256::digest(body));
@@ -313,5 +321,14 @@ mod tests {
         let p = parse_params(r#"keyId="a,b",headers="x y", algorithm=hs2019"#).unwrap();
         assert_eq!(p[0].1, "a,b");
         assert_eq!(p[2], ("algorithm".into(), "hs2019".into()));
+    }
+
+    #[test]
+    fn a_claimed_key_host_is_read_from_the_key_id_only() {
+        let h = r#"keyId="https://mastodon.example:8443/users/a#main-key",algorithm="rsa-sha256",signature="AAAA""#;
+        assert_eq!(claimed_key_host(h).as_deref(), Some("mastodon.example"));
+        assert_eq!(claimed_key_host(r#"algorithm="x",signature="y""#), None);
+        assert_eq!(claimed_key_host(r#"keyId="not a url""#), None);
+        assert_eq!(claimed_key_host("garbage"), None);
     }
 }

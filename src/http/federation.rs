@@ -6,6 +6,7 @@
 use std::sync::Arc;
 
 use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
 use axum::extract::{DefaultBodyLimit, Path, Query, State};
 use axum::http::{header, HeaderMap, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Redirect, Response};
@@ -17,6 +18,7 @@ use serde_json::{json, Value};
 use super::AppState;
 use crate::federation::inbox::{self, Inbox};
 use crate::federation::{activity, actor, urls, Federation};
+use crate::observe::RejectionLog;
 
 const PAGE_SIZE: i64 = 20;
 const AP_JSON: &str = "application/activity+json";
@@ -34,7 +36,10 @@ pub fn routes(state: &AppState) -> Router<AppState> {
         .route("/users/{name}/inbox", post(personal_inbox))
         .route("/inbox", post(shared_inbox))
         .layer(DefaultBodyLimit::max(inbox::MAX_BODY_BYTES))
-        .with_state(Arc::new(Inbox::new(Arc::clone(&fed))));
+        .with_state(Arc::new(Inboxes {
+            inbox: Inbox::new(Arc::clone(&fed)),
+            rejections: RejectionLog::new(state.store.clone()),
+        }));
     Router::new()
         .route("/.well-known/webfinger", get(webfinger))
         .route("/.well-known/nodeinfo", get(nodeinfo_links))
@@ -128,47 +133,74 @@ async fn actor_doc(State(fed): Fed, Path(name): Path<String>, headers: HeaderMap
     }
 }
 
+/// The inboxes' state: the inbox, and where its refusals are noted.
+struct Inboxes {
+    inbox: Inbox,
+    rejections: Arc<RejectionLog>,
+}
+
+type InboxState = State<Arc<Inboxes>>;
+
 async fn personal_inbox(
-    State(inbox): State<Arc<Inbox>>,
+    State(inboxes): InboxState,
     Path(name): Path<String>,
     method: Method,
     uri: Uri,
     headers: HeaderMap,
-    body: Bytes,
+    body: Result<Bytes, BytesRejection>,
 ) -> Response {
-    if inbox.federation().actor(&name).is_none() {
+    if inboxes.inbox.federation().actor(&name).is_none() {
         return not_found();
     }
-    receive(&inbox, method, uri, headers, body).await
+    receive(&inboxes, method, uri, headers, body).await
 }
 
 async fn shared_inbox(
-    State(inbox): State<Arc<Inbox>>,
+    State(inboxes): InboxState,
     method: Method,
     uri: Uri,
     headers: HeaderMap,
-    body: Bytes,
+    body: Result<Bytes, BytesRejection>,
 ) -> Response {
-    receive(&inbox, method, uri, headers, body).await
+    receive(&inboxes, method, uri, headers, body).await
 }
 
+/// One POST: 202, or a refusal noted for `/admin` (the Prometheus counts
+/// come from the statuses, in `observe::track_http`).
 async fn receive(
-    inbox: &Inbox,
+    inboxes: &Inboxes,
     method: Method,
     uri: Uri,
     headers: HeaderMap,
-    body: Bytes,
+    body: Result<Bytes, BytesRejection>,
 ) -> Response {
-    match inbox.receive(method, uri, headers, body).await {
+    let refused = |kind: &'static str, reason: &str| {
+        inboxes
+            .rejections
+            .record(kind, reason, inbox::claimed_key_host(&headers));
+    };
+    let body = match body {
+        Ok(body) => body,
+        // Over `MAX_BODY_BYTES` (declared or streamed): axum's 413.
+        Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+            let reason = format!("body over {} KiB", inbox::MAX_BODY_BYTES / 1024);
+            tracing::info!(reason, "inbox request refused");
+            refused("too_large", &reason);
+            return e.into_response();
+        }
+        // The body could not be read at all (the sender went away).
+        Err(e) => return e.into_response(),
+    };
+    match inboxes.inbox.receive(method, uri, &headers, body).await {
         Ok(()) => (StatusCode::ACCEPTED, "").into_response(),
         Err(e) => match e.status() {
             401 => {
                 tracing::info!(reason = %e, "inbox request refused");
-                crate::observe::inbox_rejected("unauthorized", &e.to_string());
+                refused("unauthorized", &e.to_string());
                 (StatusCode::UNAUTHORIZED, format!("{e}\n")).into_response()
             }
             400 => {
-                crate::observe::inbox_rejected("bad_request", &e.to_string());
+                refused("bad_request", &e.to_string());
                 (StatusCode::BAD_REQUEST, format!("{e}\n")).into_response()
             }
             _ => internal(e),

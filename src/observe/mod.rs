@@ -1,6 +1,7 @@
 //! What the daemon tells its operator about itself: Prometheus metrics
-//! (counted where things happen, rendered by `/metrics`), a short memory of
-//! recent inbox rejections for `/admin`, and the HTTP timing middleware.
+//! (counted where things happen, rendered by `/metrics`), the recorder of
+//! recent inbox rejections (kept in the store for `/admin`), and the HTTP
+//! timing middleware.
 //!
 //! The `metrics` facade keeps one recorder per process. It is installed on
 //! first use by any function here, so no count is lost to start-up order and
@@ -17,7 +18,7 @@ use metrics::{counter, describe_counter, describe_histogram, histogram};
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 
 pub use http::track_http;
-pub use recent::{inbox_rejected, recent_inbox_rejections, Rejection};
+pub use recent::RejectionLog;
 
 use crate::federation::delivery::Verdict;
 use crate::ingest::poll::{PollOutcome, PollReport};

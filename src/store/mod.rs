@@ -12,6 +12,7 @@ mod admin;
 mod entries;
 mod federation;
 mod feeds;
+mod rejections;
 mod sources;
 mod stories;
 pub mod websub;
@@ -31,6 +32,7 @@ pub use federation::{
     PostRow, RemoteActorRow,
 };
 pub use feeds::FeedFingerprint;
+pub use rejections::{InboxRejection, KEEP_REJECTIONS, REASON_CHARS, REJECTIONS_MAX_AGE};
 pub use sources::SourceState;
 pub use stories::{LinkOverride, LinkPlan, LinkingLock, StoryRow};
 pub use websub::{HubDelivery, HubSubscriber, Subscription, WebSubDeliveryCounts};

@@ -159,3 +159,87 @@ async fn an_unknown_database_scheme_is_a_clear_error() {
         .expect_err("refused");
     assert!(err.to_string().contains("sqlite://"), "{err}");
 }
+
+/// Inbox rejections: stored whole up to the reason's bound, read newest
+/// first, and every write prunes to the newest `KEEP_REJECTIONS` of the
+/// last `REJECTIONS_MAX_AGE`.
+async fn rejections_story(url: &str) {
+    use wirebridge::store::{InboxRejection, KEEP_REJECTIONS, REASON_CHARS, REJECTIONS_MAX_AGE};
+
+    let store = Store::open(url).await.expect("open");
+    let now = Utc::now();
+    let rejection = |at, reason: String| InboxRejection {
+        at,
+        kind: "unauthorized".into(),
+        reason,
+        key_host: Some("mastodon.example".into()),
+        suppressed: 0,
+    };
+    let old = now - REJECTIONS_MAX_AGE - Duration::hours(1);
+    // Written when it was new: it survives its own write.
+    store
+        .record_inbox_rejections(&[rejection(old, "old".into())], old)
+        .await
+        .expect("old");
+    assert_eq!(store.inbox_rejection_count().await.expect("count"), 1);
+    let mut long = rejection(now - Duration::days(6), "é".repeat(REASON_CHARS * 3));
+    long.suppressed = 41;
+    store
+        .record_inbox_rejections(std::slice::from_ref(&long), now)
+        .await
+        .expect("long");
+    let kept = store.recent_inbox_rejections(10).await.expect("read");
+    assert_eq!(kept.len(), 1, "the week-old one is gone: {kept:?}");
+    assert_eq!(kept[0].reason.chars().count(), REASON_CHARS);
+    assert_eq!(kept[0].suppressed, 41);
+    assert_eq!(kept[0].key_host.as_deref(), Some("mastodon.example"));
+    assert_eq!(kept[0].at.timestamp_millis(), long.at.timestamp_millis());
+
+    // 250 more in batches of 5: the newest KEEP_REJECTIONS stay.
+    for b in 0..50 {
+        let batch: Vec<_> = (0..5)
+            .map(|i| {
+                let n = b * 5 + i;
+                rejection(now + Duration::milliseconds(n), format!("n{n}"))
+            })
+            .collect();
+        store
+            .record_inbox_rejections(&batch, now)
+            .await
+            .expect("batch");
+    }
+    assert_eq!(
+        store.inbox_rejection_count().await.expect("count"),
+        KEEP_REJECTIONS
+    );
+    let newest = store
+        .recent_inbox_rejections(KEEP_REJECTIONS + 10)
+        .await
+        .expect("read");
+    assert_eq!(newest.len() as i64, KEEP_REJECTIONS);
+    assert_eq!(newest[0].reason, "n249");
+    assert_eq!(
+        newest.last().map(|r| r.reason.as_str()),
+        Some(format!("n{}", 250 - KEEP_REJECTIONS).as_str())
+    );
+    assert_eq!(
+        store.recent_inbox_rejections(3).await.expect("read").len(),
+        3
+    );
+    store.close().await;
+}
+
+#[tokio::test]
+async fn inbox_rejections_are_bounded_on_sqlite() {
+    let (_dir, url) = sqlite_url();
+    rejections_story(&url).await;
+}
+
+#[tokio::test]
+async fn inbox_rejections_are_bounded_on_postgres() {
+    let Some(url) = postgres_url("inbox_rejections_are_bounded_on_postgres").await else {
+        return;
+    };
+    rejections_story(&url).await;
+    drop_postgres(&url).await;
+}

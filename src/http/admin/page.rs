@@ -10,11 +10,12 @@ use chrono::{DateTime, Utc};
 pub use super::view::{login, render};
 use crate::domain::{EntryRole, SourceId};
 use crate::http::AppState;
-use crate::observe::Rejection;
-use crate::store::{HostQueue, QueueStats, StoreError, StoredEntry};
+use crate::store::{HostQueue, InboxRejection, QueueStats, StoreError, StoredEntry};
 
 /// Stories shown, newest first.
 const RECENT_STORIES: i64 = 15;
+/// Inbox rejections shown, newest first.
+const RECENT_REJECTIONS: i64 = 20;
 
 pub struct Status {
     pub publisher: String,
@@ -27,7 +28,8 @@ pub struct Status {
     pub followers: Vec<(String, i64)>,
     pub queue: QueueStats,
     pub hosts: Vec<HostQueue>,
-    pub rejections: Vec<Rejection>,
+    /// From the store: every process's, newest first.
+    pub rejections: Vec<InboxRejection>,
     pub websub: super::websub::WebSubStatus,
 }
 
@@ -160,7 +162,7 @@ impl Status {
             followers,
             queue: store.delivery_queue_stats(now).await?,
             hosts: store.delivery_hosts().await?,
-            rejections: crate::observe::recent_inbox_rejections(),
+            rejections: store.recent_inbox_rejections(RECENT_REJECTIONS).await?,
             websub: super::websub::WebSubStatus::gather(store, config.websub.builtin).await?,
         })
     }

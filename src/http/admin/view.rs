@@ -196,12 +196,22 @@ fn federation(s: &Status) -> Markup {
                 }
             }
             h3 { "Recent inbox rejections" }
-            p.muted { "Kept in memory by this process since it started (the log has them all)." }
+            p.muted { "From every instance sharing this database, the last "
+                (crate::store::KEEP_REJECTIONS) " of the past "
+                (crate::store::REJECTIONS_MAX_AGE.num_days()) " days are kept; in a burst each \
+                instance keeps a few a second and counts the rest (the log has them all). \
+                The key host is what the request claimed, not a verified sender." }
             @if s.rejections.is_empty() { p { "None." } }
             @else {
-                table { thead { tr { th { "When" } th { "Kind" } th { "Reason" } } }
+                table { thead { tr { th { "When" } th { "Kind" } th { "Key host" } th { "Reason" } } }
                     tbody { @for r in &s.rejections {
-                        tr { td { (when(Some(r.at), s.now, "")) } td { (r.kind) } td.error { (r.reason) } }
+                        tr {
+                            td { (when(Some(r.at), s.now, "")) }
+                            td { (r.kind) }
+                            td { @if let Some(h) = &r.key_host { code { (h) } } @else { span.muted { "-" } } }
+                            td.error { (r.reason)
+                                @if r.suppressed > 0 { " " span.muted { "(+" (r.suppressed) " more not kept)" } } }
+                        }
                     } }
                 }
             }

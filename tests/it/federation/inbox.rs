@@ -1,6 +1,8 @@
 //! The inbox: every rejection changes nothing; Follow → follower + Accept
 //! delivered (signed) through the queue; Undo, Block and actor Delete from
 //! Mastodon-, Misskey- and GoToSocial-shaped JSON remove the follower.
+//! Rejections are recorded in the store, within bounds, for `/admin` on
+//! any instance.
 
 use chrono::{Duration, Utc};
 use serde_json::Value;
@@ -346,7 +348,7 @@ async fn in_production_an_activity_naming_a_private_plain_http_actor_is_refused_
         .receive(
             Method::POST,
             Uri::from_static("/users/wire/inbox"),
-            headers,
+            &headers,
             body.into(),
         )
         .await
@@ -357,4 +359,184 @@ async fn in_production_an_activity_naming_a_private_plain_http_actor_is_refused_
         "the named actor was never contacted"
     );
     assert_eq!(w.follower_count("wire").await, 0);
+}
+
+const ADMIN_TOKEN: &str = "rejections-admin-token";
+
+/// A second instance on the world's database, as another `serve` process
+/// (or this one after a restart) would be: its own store handle and
+/// router, nothing shared in memory with the first. Its base URL.
+async fn second_instance(w: &super::world::World) -> String {
+    use std::sync::Arc;
+    use wirebridge::config::Config;
+    use wirebridge::http::{router, AppState};
+    use wirebridge::store::Store;
+
+    let cfg = Config::parse(std::path::Path::new("second.toml"), &w.toml).expect("config");
+    let store = Store::open(&cfg.database.url).await.expect("store");
+    crate::support::serve_app(router(AppState {
+        config: Arc::new(cfg).into(),
+        store,
+    }))
+    .await
+}
+
+/// `/admin` at `base`, asked again (20 times at most, 250 ms apart) until
+/// `done` holds for the page; the last page either way.
+async fn admin_page_until(base: &str, done: impl Fn(&str) -> bool) -> String {
+    let client = reqwest::Client::new();
+    let mut html = String::new();
+    for _ in 0..20 {
+        let r = client
+            .get(format!("{base}/admin"))
+            .bearer_auth(ADMIN_TOKEN)
+            .timeout(std::time::Duration::from_secs(10))
+            .send()
+            .await
+            .expect("admin");
+        assert_eq!(r.status(), 200);
+        html = r.text().await.expect("page");
+        if done(&html) {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+    }
+    html
+}
+
+/// Unsigned, forged and oversized POSTs to one instance are listed on
+/// `/admin` by another one on the same database.
+async fn refusals_are_shown_by_another_instance(db: Option<String>) {
+    let w = super::world::world_on(db, &format!("\n[admin]\ntoken = \"{ADMIN_TOKEN}\"\n")).await;
+    let target = w.actor_url("wire");
+    let body = w.remote.activity("mastodon", "follow", &target);
+    let url = format!("{}/users/wire/inbox", w.base);
+    let path = "/users/wire/inbox";
+
+    let plain = [("content-type", "application/activity+json".to_string())];
+    assert_eq!(w.post(path, &plain, &body).await, 401, "unsigned");
+    let forged = w.remote.sign("misskey", &url, body.as_bytes(), Utc::now());
+    assert_eq!(w.post(path, &forged, &body).await, 401, "forged");
+    let huge = format!("{{\"pad\": \"{}\"}}", "x".repeat(300 * 1024));
+    let signed_huge = w.remote.sign("mastodon", &url, huge.as_bytes(), Utc::now());
+    assert_eq!(w.post(path, &signed_huge, &huge).await, 413, "oversized");
+
+    let other = second_instance(&w).await;
+    let html = admin_page_until(&other, |h| {
+        h.contains("the request is not signed") && h.contains("too_large")
+    })
+    .await;
+    let from = html.find("Recent inbox rejections").expect("section");
+    let section = &html[from..from + html[from..].find("</section>").expect("end")];
+    assert!(
+        section.contains("the request is not signed"),
+        "the unsigned POST: {section}"
+    );
+    assert!(section.contains("unauthorized"), "{section}");
+    assert!(
+        section.contains("too_large") && section.contains("body over 256 KiB"),
+        "the 413: {section}"
+    );
+    // The forged and the oversized POSTs claimed a key on the remote's host.
+    let remote_host = url::Url::parse(&w.remote.base)
+        .expect("remote url")
+        .host_str()
+        .expect("host")
+        .to_string();
+    assert!(
+        section.contains(&format!("<code>{remote_host}</code>")),
+        "the claimed key host: {section}"
+    );
+    assert!(!section.contains("None."), "{section}");
+    assert!(!section.contains("Kept in memory"), "{section}");
+    let stored = w
+        .store
+        .recent_inbox_rejections(10)
+        .await
+        .expect("rejections");
+    let mut kinds: Vec<&str> = stored.iter().map(|r| r.kind.as_str()).collect();
+    kinds.sort_unstable();
+    assert_eq!(
+        kinds,
+        ["too_large", "unauthorized", "unauthorized"],
+        "{stored:?}"
+    );
+    assert_eq!(w.follower_count("wire").await, 0);
+}
+
+#[tokio::test]
+async fn inbox_refusals_are_shown_on_admin_by_another_instance_on_the_same_sqlite_database() {
+    refusals_are_shown_by_another_instance(None).await;
+}
+
+#[tokio::test]
+async fn inbox_refusals_are_shown_on_admin_by_another_instance_on_the_same_postgres_database() {
+    let Some(db) = crate::support::postgres_url(
+        "inbox_refusals_are_shown_on_admin_by_another_instance_on_the_same_postgres_database",
+    )
+    .await
+    else {
+        return;
+    };
+    refusals_are_shown_by_another_instance(Some(db.clone())).await;
+    crate::support::drop_postgres(&db).await;
+}
+
+#[tokio::test]
+async fn a_flood_of_unsigned_posts_is_refused_every_time_and_recorded_within_bounds() {
+    use futures::StreamExt;
+    use wirebridge::store::KEEP_REJECTIONS;
+
+    const FLOOD: i64 = 500;
+    let w = world(&format!("\n[admin]\ntoken = \"{ADMIN_TOKEN}\"\n")).await;
+    let target = w.actor_url("wire");
+    let body = w.remote.activity("mastodon", "follow", &target);
+    let path = "/users/wire/inbox";
+    let plain = [("content-type", "application/activity+json".to_string())];
+
+    let started = std::time::Instant::now();
+    let statuses: Vec<u16> = futures::stream::iter(0..FLOOD)
+        .map(|_| w.post(path, &plain, &body))
+        .buffer_unordered(8)
+        .collect()
+        .await;
+    let flood_secs = started.elapsed().as_secs() as i64;
+    assert_eq!(statuses.len() as i64, FLOOD);
+    assert!(statuses.iter().all(|s| *s == 401), "{statuses:?}");
+
+    // Every refusal is either a row or counted on one, once the writer
+    // has caught up (a write a second: asked 40 times, 250 ms apart).
+    let mut rows = Vec::new();
+    let mut accounted = 0;
+    for _ in 0..40 {
+        rows = w
+            .store
+            .recent_inbox_rejections(KEEP_REJECTIONS + 1)
+            .await
+            .expect("rejections");
+        accounted = rows.iter().map(|r| 1 + r.suppressed).sum::<i64>();
+        if accounted == FLOOD {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+    }
+    assert_eq!(accounted, FLOOD, "each refusal kept or counted: {rows:?}");
+    let stored = w.store.inbox_rejection_count().await.expect("count");
+    assert!(stored <= KEEP_REJECTIONS, "{stored} rows");
+    // Written in batches of at most 5, one a second, the first at once and
+    // the last after the flood: the table grew with time, not with requests.
+    let budget = 5 * (flood_secs + 3);
+    assert!(
+        stored <= budget,
+        "{stored} rows for a {flood_secs} s flood (at most {budget})"
+    );
+    assert!(rows.iter().any(|r| r.suppressed > 0), "{rows:?}");
+    assert!(rows.iter().all(|r| r.kind == "unauthorized"));
+
+    let html = admin_page_until(&w.base, |h| h.contains("more not kept")).await;
+    assert!(html.contains("more not kept"), "{html}");
+    // Still answering, and a genuine Follow still works.
+    assert_eq!(w.post(path, &plain, &body).await, 401);
+    follow(&w, "mastodon").await;
+    assert_eq!(w.follower_count("wire").await, 1);
 }
