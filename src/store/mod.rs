@@ -33,7 +33,7 @@ pub use federation::{
 pub use feeds::FeedFingerprint;
 pub use sources::SourceState;
 pub use stories::{LinkOverride, LinkPlan, LinkingLock, StoryRow};
-pub use websub::{HubDelivery, HubSubscriber, Subscription, WebSubDeliveryCounts};
+pub use websub::{HubDelivery, HubSubscriber, Pruned, Subscription, WebSubDeliveryCounts};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Backend {
