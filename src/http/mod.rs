@@ -44,6 +44,7 @@ pub fn router_with_poller(
     feeds: crate::publish::Feeds,
     poller: Option<Arc<crate::ingest::poll::Poller>>,
 ) -> Router {
+    let websub = websub::routes(&state, &feeds, poller);
     Router::new()
         .merge(feeds::routes(feeds))
         .merge(federation::routes(&state))
@@ -51,7 +52,7 @@ pub fn router_with_poller(
         .route("/api/stories", get(api::stories))
         .route("/api/translations", get(api::translations))
         .merge(admin::routes())
-        .merge(websub::routes(&state, poller))
+        .merge(websub)
         // Outermost: times every route, by its pattern.
         .layer(axum::middleware::from_fn(crate::observe::track_http))
         .with_state(state)

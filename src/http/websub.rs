@@ -22,6 +22,7 @@ use chrono::Utc;
 use super::AppState;
 use crate::domain::SourceId;
 use crate::ingest::poll::Poller;
+use crate::publish::Feeds;
 use crate::store::websub::{ACTIVE, DENIED, PENDING, UNSUBSCRIBING};
 use crate::websub::hub::Hub;
 
@@ -33,16 +34,17 @@ struct WebSub {
 
 type Ws = State<Arc<WebSub>>;
 
-/// The routes; `poller` is the daemon's (one linking lock per process),
+/// The routes; `feeds` is the feed cache our hub reads topics and current
+/// copies from; `poller` is the daemon's (one linking lock per process),
 /// or `None` to build one (tests, and routers without a daemon).
-pub fn routes(state: &AppState, poller: Option<Arc<Poller>>) -> Router<AppState> {
+pub fn routes(state: &AppState, feeds: &Feeds, poller: Option<Arc<Poller>>) -> Router<AppState> {
     let poller = match poller {
         Some(p) => Ok(p),
         None => Poller::new(state.config.get(), state.store.clone()).map(Arc::new),
     };
     let built = poller.and_then(|poller| {
         let hub = if state.config.get().websub.builtin {
-            Some(Arc::new(Hub::new(state.config.get(), state.store.clone())?))
+            Some(Arc::new(Hub::new(state.config.get(), feeds.clone())?))
         } else {
             None
         };
@@ -186,9 +188,11 @@ async fn pushed(
     }
 }
 
-/// `hub.mode=subscribe|unsubscribe`: 202 and verification in the
-/// background, or 400 with the reason (503 while too many verifications
-/// run); 404 when we are not a hub.
+/// `hub.mode=subscribe|unsubscribe`: 202 and, in the background,
+/// verification of intent (or a `hub.mode=denied` request to the callback
+/// when the topic is not one of our feeds); 400 with the reason for a
+/// malformed request (503 while too many verifications run); 404 when we
+/// are not a hub.
 async fn hub_request(State(ws): Ws, Form(form): Form<Vec<(String, String)>>) -> Response {
     let Some(hub) = ws.hub.clone() else {
         return StatusCode::NOT_FOUND.into_response();
@@ -207,7 +211,7 @@ async fn hub_request(State(ws): Ws, Form(form): Form<Vec<(String, String)>>) -> 
     };
     tokio::spawn(async move {
         let _slot = slot;
-        if let Err(e) = hub.verify(&req).await {
+        if let Err(e) = hub.handle(&req).await {
             tracing::warn!(error = %e, "WebSub hub: cannot record a verified request");
         }
     });

@@ -35,7 +35,7 @@ pub use feeds::FeedFingerprint;
 pub use rejections::{InboxRejection, KEEP_REJECTIONS, REASON_CHARS, REJECTIONS_MAX_AGE};
 pub use sources::SourceState;
 pub use stories::{LinkOverride, LinkPlan, LinkingLock, StoryRow};
-pub use websub::{HubDelivery, HubSubscriber, Subscription, WebSubDeliveryCounts};
+pub use websub::{HubDelivery, HubSubscriber, Pruned, Subscription, WebSubDeliveryCounts};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Backend {

@@ -10,7 +10,7 @@ use super::{from_millis, get, opt_from_millis, to_millis, Store, StoreError};
 
 mod hub;
 
-pub use hub::{HubDelivery, HubSubscriber, WebSubDeliveryCounts};
+pub use hub::{HubDelivery, HubSubscriber, Pruned, WebSubDeliveryCounts};
 
 /// A subscription's life: `wanted` (advertised, not yet asked), `pending`
 /// (asked, waiting for the hub's verification), `active` (verified, with a

@@ -1,11 +1,13 @@
 //! Our own hub (`websub.hub = "builtin"`): subscribe and unsubscribe
 //! requests for our live feeds, verification of intent by a GET to the
-//! callback (through the address guard) with lease bounds, and the task
-//! that notices a feed changed and queues a copy for every subscriber.
+//! callback (through the address guard) with lease bounds, the current
+//! feed queued for a new subscriber, `hub.mode=denied` for a topic that is
+//! not ours, and the task that notices a feed changed and queues a copy for
+//! every subscriber (and, now and then, prunes expired subscribers).
 
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use chrono::Utc;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
@@ -16,7 +18,7 @@ use crate::config::Config;
 use crate::ingest::fetch::Fetcher;
 use crate::publish::websub::live_feeds;
 use crate::publish::{feed_path, public, FeedKey, Feeds};
-use crate::store::Store;
+use crate::store::{Pruned, Store, StoreError};
 
 /// Lease bounds: at least a day, at most ten, five when not asked.
 pub const MIN_LEASE_SECONDS: i64 = 24 * 3600;
@@ -27,12 +29,18 @@ const MAX_SECRET_BYTES: usize = 200;
 const LOOK_EVERY: Duration = Duration::from_secs(1);
 /// A challenge echo is short: a callback streaming more is not read.
 const MAX_ECHO_BYTES: usize = 1024;
+/// A subscriber is pruned this long after its lease ended (a renewal may
+/// be on its way), by `watch` every `PRUNE_EVERY`, at most `PRUNE_BATCH`
+/// at a time.
+pub const PRUNE_GRACE: chrono::Duration = chrono::Duration::seconds(24 * 3600);
+const PRUNE_EVERY: Duration = Duration::from_secs(600);
+const PRUNE_BATCH: i64 = 500;
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum HubRequestError {
     #[error("hub.mode must be subscribe or unsubscribe")]
     Mode,
-    #[error("hub.topic is not one of our live feeds")]
+    #[error("hub.topic must be an absolute http(s) URL")]
     Topic,
     #[error("hub.callback must be an absolute http(s) URL")]
     Callback,
@@ -69,6 +77,8 @@ pub struct HubRequest {
 pub struct Hub {
     config: Arc<Config>,
     store: Store,
+    /// The feed cache: which feeds are topics, and a new subscriber's copy.
+    feeds: Feeds,
     fetcher: Fetcher,
     /// Verifications in flight: a flood of subscribe requests must not
     /// become a flood of outbound GETs.
@@ -90,11 +100,12 @@ pub fn topics(config: &Config) -> Vec<(FeedKey, String)> {
 }
 
 impl Hub {
-    pub fn new(config: Arc<Config>, store: Store) -> anyhow::Result<Hub> {
+    pub fn new(config: Arc<Config>, feeds: Feeds) -> anyhow::Result<Hub> {
         let fetcher = super::fetcher(&config)?;
         Ok(Hub {
             config,
-            store,
+            store: feeds.store().clone(),
+            feeds,
             fetcher,
             verifying: Arc::new(Semaphore::new(MAX_VERIFYING)),
         })
@@ -117,10 +128,15 @@ impl Hub {
             Some("unsubscribe") => Mode::Unsubscribe,
             _ => return Err(HubRequestError::Mode),
         };
-        let topic = field("hub.topic").unwrap_or_default().to_string();
-        if !topics(&self.config).iter().any(|(_, url)| *url == topic) {
-            return Err(HubRequestError::Topic);
-        }
+        // Whether it is one of ours is decided after the 202 (a `denied`
+        // request to the callback); a topic that is not a URL is malformed.
+        let topic = field("hub.topic")
+            .filter(|t| {
+                Url::parse(t)
+                    .is_ok_and(|u| matches!(u.scheme(), "http" | "https") && u.host_str().is_some())
+            })
+            .ok_or(HubRequestError::Topic)?
+            .to_string();
         let callback = field("hub.callback")
             .and_then(|c| Url::parse(c).ok())
             .filter(|u| matches!(u.scheme(), "http" | "https") && u.host_str().is_some())
@@ -145,9 +161,61 @@ impl Hub {
         })
     }
 
+    /// The live feed `topic` names, if it is one of ours.
+    fn feed_of(&self, topic: &str) -> Option<FeedKey> {
+        topics(&self.feeds.config())
+            .into_iter()
+            .find(|(_, url)| url == topic)
+            .map(|(key, _)| key)
+    }
+
+    /// What follows a 202: a subscription to a topic we do not publish is
+    /// denied (WebSub §5.2), anything else goes to verification of intent.
+    /// Returns whether the request took effect.
+    pub async fn handle(&self, req: &HubRequest) -> anyhow::Result<bool> {
+        if req.mode == Mode::Subscribe && self.feed_of(&req.topic).is_none() {
+            let reason = format!(
+                "not a topic of this hub: it serves only the live feeds of {}",
+                self.config.server.public_url
+            );
+            self.deny(req, &reason).await;
+            return Ok(false);
+        }
+        self.verify(req).await
+    }
+
+    /// Tells the callback its subscription is refused: a GET with
+    /// `hub.mode=denied`, the topic and the reason (address guard first).
+    /// Nothing is stored; the answer does not matter.
+    async fn deny(&self, req: &HubRequest, reason: &str) {
+        let mut url = req.callback.clone();
+        url.query_pairs_mut()
+            .append_pair("hub.mode", "denied")
+            .append_pair("hub.topic", &req.topic)
+            .append_pair("hub.reason", reason);
+        if let Err(e) = self.fetcher.check_target(&url).await {
+            tracing::info!(callback = %req.callback, error = %e, "WebSub hub: callback refused by the guard");
+            return;
+        }
+        let sent = self
+            .fetcher
+            .client()
+            .get(url)
+            .timeout(self.config.fetch.timeout)
+            .send()
+            .await;
+        tracing::info!(
+            callback = %req.callback,
+            topic = req.topic,
+            answered = sent.as_ref().is_ok_and(|r| r.status().is_success()),
+            "WebSub hub: subscription denied (not our topic)"
+        );
+    }
+
     /// Verification of intent: GET the callback with a fresh challenge; only
     /// an echo (2xx, the challenge as the body) makes the request take
-    /// effect. Returns whether it did.
+    /// effect. Returns whether it did. A new subscriber (not the renewal of
+    /// an active subscription) is then sent the topic's current feed.
     pub async fn verify(&self, req: &HubRequest) -> anyhow::Result<bool> {
         let challenge = hex::encode(rand::random::<[u8; 16]>());
         let mut url = req.callback.clone();
@@ -180,7 +248,8 @@ impl Hub {
         let now = Utc::now();
         match req.mode {
             Mode::Subscribe => {
-                self.store
+                let new = self
+                    .store
                     .websub_put_subscriber(
                         &req.topic,
                         req.callback.as_str(),
@@ -189,6 +258,13 @@ impl Hub {
                         now,
                     )
                     .await?;
+                // The subscription stands even if its first copy cannot be
+                // queued; the next change reaches it.
+                if new {
+                    if let Err(e) = self.queue_current(req, now).await {
+                        tracing::warn!(callback = %req.callback, error = %e, "WebSub hub: cannot queue the current feed");
+                    }
+                }
             }
             Mode::Unsubscribe => {
                 self.store
@@ -199,6 +275,41 @@ impl Hub {
         tracing::info!(callback = %req.callback, topic = req.topic, mode = req.mode.as_str(), "WebSub hub: verified");
         Ok(true)
     }
+
+    /// Queues the topic's current feed for the subscriber of `req`, through
+    /// the delivery queue (so it is retried and signed like any copy).
+    async fn queue_current(
+        &self,
+        req: &HubRequest,
+        now: chrono::DateTime<Utc>,
+    ) -> anyhow::Result<()> {
+        let Some(key) = self.feed_of(&req.topic) else {
+            return Ok(());
+        };
+        let Some(page) = self.feeds.get(&key).await? else {
+            return Ok(());
+        };
+        let body = String::from_utf8_lossy(&page.body);
+        self.store
+            .websub_enqueue_one(
+                &req.topic,
+                req.callback.as_str(),
+                key.format.media_type(),
+                &body,
+                now,
+            )
+            .await?;
+        Ok(())
+    }
+}
+
+/// Deletes subscribers whose lease ended over `PRUNE_GRACE` before `now`,
+/// with their pending deliveries (a bounded batch; `watch` calls it every
+/// `PRUNE_EVERY`).
+pub async fn prune(store: &Store, now: chrono::DateTime<Utc>) -> Result<Pruned, StoreError> {
+    store
+        .websub_prune_subscribers(now - PRUNE_GRACE, PRUNE_BATCH)
+        .await
 }
 
 /// The body, or `None` past `cap` bytes or on a broken stream.
@@ -215,14 +326,28 @@ async fn read_capped(mut resp: reqwest::Response, cap: usize) -> Option<Vec<u8>>
 
 /// Watches the live feeds and queues a copy of each one that changed for
 /// its subscribers. The first look only learns the current state: a
-/// restart is not a change.
+/// restart is not a change. Prunes expired subscribers every
+/// `PRUNE_EVERY`.
 pub async fn watch(feeds: Feeds, cancel: CancellationToken) -> anyhow::Result<()> {
     let mut seen: HashMap<FeedKey, String> = HashMap::new();
     let mut first = true;
+    let mut pruned_at: Option<Instant> = None;
     loop {
         match look(&feeds, &mut seen, first).await {
             Ok(_) => first = false,
             Err(e) => tracing::warn!(error = %e, "WebSub hub: cannot read the feeds"),
+        }
+        if pruned_at.is_none_or(|at| at.elapsed() >= PRUNE_EVERY) {
+            pruned_at = Some(Instant::now());
+            match prune(feeds.store(), Utc::now()).await {
+                Ok(p) if p.subscribers > 0 => tracing::info!(
+                    subscribers = p.subscribers,
+                    deliveries = p.deliveries,
+                    "WebSub hub: pruned subscribers whose lease ended"
+                ),
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e, "WebSub hub: cannot prune subscribers"),
+            }
         }
         tokio::select! {
             _ = cancel.cancelled() => return Ok(()),

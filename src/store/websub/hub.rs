@@ -40,9 +40,18 @@ pub struct WebSubDeliveryCounts {
     pub dropped: i64,
 }
 
+/// What one pruning pass removed.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Pruned {
+    pub subscribers: u64,
+    /// Their pending deliveries.
+    pub deliveries: u64,
+}
+
 impl Store {
     /// Records a verified subscription (or its renewal): active until
-    /// `now + lease_seconds`.
+    /// `now + lease_seconds`. Returns whether it is a new subscription —
+    /// `false` only when it renewed one still active at `now`.
     pub async fn websub_put_subscriber(
         &self,
         topic: &str,
@@ -50,8 +59,27 @@ impl Store {
         secret: Option<&str>,
         lease_seconds: i64,
         now: DateTime<Utc>,
-    ) -> Result<(), StoreError> {
+    ) -> Result<bool, StoreError> {
         let expires = now + chrono::Duration::seconds(lease_seconds);
+        // Writes only (a read first would make SQLite's deferred
+        // transaction fail to upgrade when another writer came between).
+        let renewed = sqlx::query(
+            "UPDATE websub_subscribers SET secret = $3, lease_seconds = $4, expires_at = $5, \
+             updated_at = $6 WHERE topic = $1 AND callback = $2 AND state = 'active' \
+             AND expires_at > $6",
+        )
+        .bind(topic)
+        .bind(callback)
+        .bind(secret)
+        .bind(lease_seconds)
+        .bind(to_millis(expires))
+        .bind(to_millis(now))
+        .execute(&self.pool)
+        .await?
+        .rows_affected();
+        if renewed > 0 {
+            return Ok(false);
+        }
         sqlx::query(
             "INSERT INTO websub_subscribers (topic, callback, secret, state, lease_seconds, \
              expires_at, created_at, updated_at) VALUES ($1, $2, $3, 'active', $4, $5, $6, $6) \
@@ -66,7 +94,7 @@ impl Store {
         .bind(to_millis(now))
         .execute(&self.pool)
         .await?;
-        Ok(())
+        Ok(true)
     }
 
     pub async fn websub_delete_subscriber(
@@ -122,24 +150,88 @@ impl Store {
         .fetch_all(&self.pool)
         .await?;
         for callback in &callbacks {
-            let host = url::Url::parse(callback)
-                .ok()
-                .and_then(|u| u.host_str().map(str::to_ascii_lowercase))
-                .unwrap_or_default();
-            sqlx::query(
-                "INSERT INTO websub_deliveries (topic, callback, host, content_type, body, \
-                 status, next_attempt_at, created_at) VALUES ($1, $2, $3, $4, $5, 'pending', $6, $6)",
-            )
-            .bind(topic)
-            .bind(callback)
-            .bind(host)
-            .bind(content_type)
-            .bind(body)
-            .bind(to_millis(now))
-            .execute(&self.pool)
-            .await?;
+            insert_copy(self, topic, callback, content_type, body, now).await?;
         }
         Ok(callbacks.len() as u64)
+    }
+
+    /// Queues `body` for one subscriber of `topic` (the current copy a new
+    /// subscriber gets); `false`, and nothing queued, unless that
+    /// subscriber is active and unexpired at `now`.
+    pub async fn websub_enqueue_one(
+        &self,
+        topic: &str,
+        callback: &str,
+        content_type: &str,
+        body: &str,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        let active: Option<i64> = sqlx::query_scalar(
+            "SELECT lease_seconds FROM websub_subscribers WHERE topic = $1 AND callback = $2 \
+             AND state = 'active' AND expires_at > $3",
+        )
+        .bind(topic)
+        .bind(callback)
+        .bind(to_millis(now))
+        .fetch_optional(&self.pool)
+        .await?;
+        if active.is_none() {
+            return Ok(false);
+        }
+        insert_copy(self, topic, callback, content_type, body, now).await?;
+        Ok(true)
+    }
+
+    /// Deletes up to `limit` subscribers whose lease ended before
+    /// `expired_before`, with their pending deliveries (finished ones stay
+    /// as history). A subscriber renewed meanwhile is kept.
+    pub async fn websub_prune_subscribers(
+        &self,
+        expired_before: DateTime<Utc>,
+        limit: i64,
+    ) -> Result<Pruned, StoreError> {
+        let cutoff = to_millis(expired_before);
+        let rows = sqlx::query(
+            "SELECT topic, callback FROM websub_subscribers WHERE expires_at < $1 \
+             ORDER BY expires_at, topic, callback LIMIT $2",
+        )
+        .bind(cutoff)
+        .bind(limit.max(0))
+        .fetch_all(&self.pool)
+        .await?;
+        let mut out = Pruned::default();
+        if rows.is_empty() {
+            return Ok(out);
+        }
+        let mut tx = self.pool.begin().await?;
+        for r in &rows {
+            let (topic, callback): (String, String) = (get(r, "topic")?, get(r, "callback")?);
+            let gone = sqlx::query(
+                "DELETE FROM websub_subscribers WHERE topic = $1 AND callback = $2 \
+                 AND expires_at < $3",
+            )
+            .bind(&topic)
+            .bind(&callback)
+            .bind(cutoff)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            if gone == 0 {
+                continue;
+            }
+            out.subscribers += gone;
+            out.deliveries += sqlx::query(
+                "DELETE FROM websub_deliveries WHERE topic = $1 AND callback = $2 \
+                 AND status = 'pending'",
+            )
+            .bind(&topic)
+            .bind(&callback)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        }
+        tx.commit().await?;
+        Ok(out)
     }
 
     /// Claims up to `limit` due deliveries until `lease_until` (SKIP
@@ -251,4 +343,32 @@ impl Store {
         }
         Ok(out)
     }
+}
+
+/// One pending copy of `body` for `callback`, due at `now`.
+async fn insert_copy(
+    store: &Store,
+    topic: &str,
+    callback: &str,
+    content_type: &str,
+    body: &str,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    let host = url::Url::parse(callback)
+        .ok()
+        .and_then(|u| u.host_str().map(str::to_ascii_lowercase))
+        .unwrap_or_default();
+    sqlx::query(
+        "INSERT INTO websub_deliveries (topic, callback, host, content_type, body, \
+         status, next_attempt_at, created_at) VALUES ($1, $2, $3, $4, $5, 'pending', $6, $6)",
+    )
+    .bind(topic)
+    .bind(callback)
+    .bind(host)
+    .bind(content_type)
+    .bind(body)
+    .bind(to_millis(now))
+    .execute(&store.pool)
+    .await?;
+    Ok(())
 }

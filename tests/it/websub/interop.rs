@@ -1,6 +1,6 @@
 //! A WebSub subscriber nobody here wrote — flask-websub, from PyPI
 //! (`.ci/run` installs it) — discovers our hub from our feed, subscribes,
-//! is verified and receives the changed feed.
+//! is verified, receives the current feed and then the changed one.
 
 use std::path::PathBuf;
 use std::process::Stdio;
@@ -35,7 +35,7 @@ async fn wait(lines: &mut Lines<BufReader<ChildStdout>>, event: &str) -> Value {
 }
 
 #[tokio::test]
-async fn flask_websub_subscribes_to_our_hub_and_receives_the_changed_feed() {
+async fn flask_websub_subscribes_to_our_hub_and_receives_the_current_then_the_changed_feed() {
     let python = std::env::var("PYTHON").unwrap_or_else(|_| "python3".into());
     let installed = std::process::Command::new(&python)
         .args(["-c", "import flask_websub"])
@@ -86,6 +86,12 @@ async fn flask_websub_subscribes_to_our_hub_and_receives_the_changed_feed() {
     assert!(stored.is_some(), "our hub recorded the verified subscriber");
     let subscribers = daemon.store.websub_subscribers().await.unwrap();
     assert_eq!(subscribers[0].topic, feed);
+    // The current feed first, before anything changed (unsigned: over
+    // plain http flask-websub gives no secret).
+    let current = wait(&mut lines, "notified").await;
+    assert_eq!(current["topic"], feed);
+    let body = current["body"].as_str().unwrap();
+    assert!(body.contains("<feed") && !body.contains("Story number 31"));
 
     let linker = Linker::new(daemon.store.clone(), &cfg).unwrap();
     let s = daemon

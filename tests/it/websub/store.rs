@@ -184,6 +184,77 @@ async fn bookkeeping(store: &Store) {
             .unwrap(),
         0
     );
+
+    // New or renewal; one copy for one subscriber; pruning.
+    let day = Duration::days(1);
+    let short = "https://short.example/cb";
+    let long = "https://long.example/cb";
+    assert!(store
+        .websub_put_subscriber(topic, short, None, 86_400, now)
+        .await
+        .unwrap());
+    assert!(
+        !store
+            .websub_put_subscriber(topic, short, None, 86_400, now)
+            .await
+            .unwrap(),
+        "the renewal of an active subscription"
+    );
+    assert!(store
+        .websub_put_subscriber(topic, long, Some("s3"), 864_000, now)
+        .await
+        .unwrap());
+    assert!(store
+        .websub_enqueue_one(topic, short, "application/atom+xml", "<feed/>", now)
+        .await
+        .unwrap());
+    assert!(
+        !store
+            .websub_enqueue_one(topic, "https://stranger.example/cb", "x", "<feed/>", now)
+            .await
+            .unwrap(),
+        "only to a subscriber"
+    );
+    assert!(
+        !store
+            .websub_enqueue_one(topic, short, "x", "<feed/>", now + day * 2)
+            .await
+            .unwrap(),
+        "not to an expired one"
+    );
+    assert_eq!(store.websub_delivery_counts().await.unwrap().pending, 1);
+    let none = store.websub_prune_subscribers(now, 10).await.unwrap();
+    assert_eq!(
+        (none.subscribers, none.deliveries),
+        (0, 0),
+        "not yet expired"
+    );
+    let pruned = store
+        .websub_prune_subscribers(now + day * 2, 10)
+        .await
+        .unwrap();
+    assert_eq!((pruned.subscribers, pruned.deliveries), (1, 1));
+    let left = store.websub_subscribers().await.unwrap();
+    assert_eq!(left.len(), 1);
+    assert_eq!(left[0].callback, long);
+    let c = store.websub_delivery_counts().await.unwrap();
+    assert_eq!((c.pending, c.done, c.dropped), (0, 1, 0), "history stays");
+    assert!(
+        store
+            .websub_put_subscriber(topic, long, Some("s3"), 86_400, now + day * 11)
+            .await
+            .unwrap(),
+        "a lapsed subscription coming back is new"
+    );
+    assert_eq!(
+        store
+            .websub_prune_subscribers(now + day * 13, 0)
+            .await
+            .unwrap()
+            .subscribers,
+        0,
+        "bounded by the limit"
+    );
 }
 
 #[tokio::test]
