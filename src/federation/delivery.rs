@@ -19,7 +19,7 @@ use url::Url;
 use super::keys::Signer;
 use super::signature::sign_post;
 use super::Federation;
-use crate::store::DeliveryJob;
+use crate::store::{DeliveryJob, StoreError};
 
 /// After this many attempts a delivery is dropped: with `backoff` that
 /// is about two days, Mastodon's own horizon (16 Sidekiq retries).
@@ -27,10 +27,6 @@ pub const MAX_ATTEMPTS: i64 = 17;
 /// A host failing this long is marked unavailable (new posts skip it).
 const UNAVAILABLE_AFTER: chrono::Duration = chrono::Duration::days(3);
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(20);
-/// A claim outlives one request; if the process dies, the delivery is
-/// free again when it lapses.
-const LEASE: chrono::Duration = chrono::Duration::seconds(30);
-const IDLE: Duration = Duration::from_millis(500);
 
 /// Seconds before attempt `n + 1` after `n` failures: Sidekiq's curve,
 /// n⁴ + 15 + jitter·(n + 1) — 16 retries add up to about two days.
@@ -141,39 +137,60 @@ impl Limits {
     }
 }
 
-struct Worker {
-    fed: Arc<Federation>,
-    limits: Limits,
-    signers: Mutex<HashMap<String, Arc<Signer>>>,
+/// A durable delivery queue, as `drive` runs it: the ActivityPub queue
+/// here and the WebSub hub's (`websub::delivery`) differ only in what a
+/// job is, how it is claimed and how one is sent.
+pub trait Queue: Send + Sync + 'static {
+    type Job: Send + 'static;
+    /// For logs.
+    const NAME: &'static str;
+    fn limits(&self) -> &Limits;
+    /// Up to `limit` due jobs, leased until `lease_until`, none at `busy`.
+    fn claim(
+        &self,
+        now: DateTime<Utc>,
+        lease_until: DateTime<Utc>,
+        limit: i64,
+        busy: &[String],
+    ) -> impl std::future::Future<Output = Result<Vec<Self::Job>, StoreError>> + Send;
+    /// Gives claimed jobs back untouched.
+    fn release(
+        &self,
+        ids: &[i64],
+    ) -> impl std::future::Future<Output = Result<(), StoreError>> + Send;
+    fn id(job: &Self::Job) -> i64;
+    fn host(job: &Self::Job) -> &str;
+    /// One attempt and its outcome recorded; `slot` is held throughout.
+    fn deliver(
+        self: Arc<Self>,
+        job: Self::Job,
+        slot: Slot,
+    ) -> impl std::future::Future<Output = ()> + Send;
 }
 
-/// Runs delivery until `cancel`; in-flight requests finish first.
-pub async fn run(fed: Arc<Federation>, cancel: CancellationToken) -> anyhow::Result<()> {
-    let worker = Arc::new(Worker {
-        limits: Limits::new(
-            fed.config.federation.delivery_concurrency,
-            fed.config.federation.delivery_per_host,
-        ),
-        signers: Mutex::new(HashMap::new()),
-        fed,
-    });
+/// A claim outlives one request; if the process dies, the job is free
+/// again when it lapses.
+const LEASE: chrono::Duration = chrono::Duration::seconds(30);
+/// How long an idle queue waits before it looks again.
+const IDLE: Duration = Duration::from_millis(250);
+
+/// Runs `queue` until `cancel`; jobs in flight finish first. Claims as
+/// many due jobs as there are free global slots, leaving busy hosts out;
+/// a job whose host filled up meanwhile is given back (see `Limits`).
+pub async fn drive<Q: Queue>(queue: Arc<Q>, cancel: CancellationToken) {
     let mut inflight = JoinSet::new();
     while !cancel.is_cancelled() {
         while inflight.try_join_next().is_some() {}
-        let free = worker.limits.free();
+        let free = queue.limits().free();
         let jobs = if free == 0 {
             Vec::new()
         } else {
             let now = Utc::now();
-            match worker
-                .fed
-                .store
-                .fed_claim_deliveries(now, now + LEASE, free, &worker.limits.busy_hosts())
-                .await
-            {
+            let busy = queue.limits().busy_hosts();
+            match queue.claim(now, now + LEASE, free, &busy).await {
                 Ok(jobs) => jobs,
                 Err(e) => {
-                    tracing::warn!(error = %e, "cannot claim deliveries");
+                    tracing::warn!(queue = Q::NAME, error = %e, "cannot claim deliveries");
                     Vec::new()
                 }
             }
@@ -188,21 +205,76 @@ pub async fn run(fed: Arc<Federation>, cancel: CancellationToken) -> anyhow::Res
             }
             continue;
         }
-        // A job whose host is full goes back unclaimed (see `Limits`).
         let mut busy = Vec::new();
         for job in jobs {
-            let Some(slot) = worker.limits.try_take(&job.host) else {
-                busy.push(job.id);
+            let Some(slot) = queue.limits().try_take(Q::host(&job)) else {
+                busy.push(Q::id(&job));
                 continue;
             };
-            let w = Arc::clone(&worker);
-            inflight.spawn(async move { w.deliver(job, slot).await });
+            inflight.spawn(Arc::clone(&queue).deliver(job, slot));
         }
-        if let Err(e) = worker.fed.store.fed_release_deliveries(&busy).await {
-            tracing::warn!(error = %e, "cannot release deliveries; their leases will lapse");
+        if let Err(e) = queue.release(&busy).await {
+            tracing::warn!(queue = Q::NAME, error = %e, "cannot release deliveries; their leases will lapse");
         }
     }
     while inflight.join_next().await.is_some() {}
+}
+
+struct Worker {
+    fed: Arc<Federation>,
+    limits: Limits,
+    signers: Mutex<HashMap<String, Arc<Signer>>>,
+}
+
+impl Queue for Worker {
+    type Job = DeliveryJob;
+    const NAME: &'static str = "activitypub";
+
+    fn limits(&self) -> &Limits {
+        &self.limits
+    }
+
+    async fn claim(
+        &self,
+        now: DateTime<Utc>,
+        lease_until: DateTime<Utc>,
+        limit: i64,
+        busy: &[String],
+    ) -> Result<Vec<DeliveryJob>, StoreError> {
+        self.fed
+            .store
+            .fed_claim_deliveries(now, lease_until, limit, busy)
+            .await
+    }
+
+    async fn release(&self, ids: &[i64]) -> Result<(), StoreError> {
+        self.fed.store.fed_release_deliveries(ids).await
+    }
+
+    fn id(job: &DeliveryJob) -> i64 {
+        job.id
+    }
+
+    fn host(job: &DeliveryJob) -> &str {
+        &job.host
+    }
+
+    async fn deliver(self: Arc<Self>, job: DeliveryJob, slot: Slot) {
+        self.deliver_one(job, slot).await;
+    }
+}
+
+/// Runs delivery until `cancel`; in-flight requests finish first.
+pub async fn run(fed: Arc<Federation>, cancel: CancellationToken) -> anyhow::Result<()> {
+    let worker = Arc::new(Worker {
+        limits: Limits::new(
+            fed.config.federation.delivery_concurrency,
+            fed.config.federation.delivery_per_host,
+        ),
+        signers: Mutex::new(HashMap::new()),
+        fed,
+    });
+    drive(worker, cancel).await;
     Ok(())
 }
 
@@ -227,7 +299,7 @@ impl Worker {
     }
 
     #[tracing::instrument(name = "deliver", skip_all, fields(inbox_host = %job.host, delivery = job.id))]
-    async fn deliver(&self, job: DeliveryJob, _slot: Slot) {
+    async fn deliver_one(&self, job: DeliveryJob, _slot: Slot) {
         let verdict = match self.attempt(&job).await {
             Ok((status, retry_after)) => judge(status, retry_after.as_deref()),
             Err(error) => Verdict::Retry { after: None, error },

@@ -7,25 +7,25 @@
 //! that worker joins `fed_activities`, signs with actor keys and drops
 //! followers on 410, so carrying feed copies would have meant a payload
 //! kind threaded through its claim query, signer and outcome code. The
-//! policy is shared instead: the same `judge` of statuses, `backoff` curve
-//! and attempt limit.
+//! policy and the loop are shared instead: the same `judge` of statuses,
+//! `backoff` curve and attempt limit, run by `federation::delivery::drive`
+//! (this worker is a `Queue`) under the same kind of `Limits`.
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use chrono::Utc;
-use tokio::task::JoinSet;
+use chrono::{DateTime, Utc};
 use tokio_util::sync::CancellationToken;
 use url::Url;
 
 use crate::config::Config;
-use crate::federation::delivery::{backoff, judge, Limits, Slot, Verdict, MAX_ATTEMPTS};
+use crate::federation::delivery::{
+    backoff, drive, judge, Limits, Queue, Slot, Verdict, MAX_ATTEMPTS,
+};
 use crate::ingest::fetch::Fetcher;
-use crate::store::{HubDelivery, Store};
+use crate::store::{HubDelivery, Store, StoreError};
 
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(20);
-const LEASE: chrono::Duration = chrono::Duration::seconds(30);
-const IDLE: Duration = Duration::from_millis(250);
 
 struct Worker {
     config: Arc<Config>,
@@ -49,51 +49,47 @@ pub async fn run(
         config,
         store,
     });
-    let mut inflight = JoinSet::new();
-    while !cancel.is_cancelled() {
-        while inflight.try_join_next().is_some() {}
-        let free = worker.limits.free();
-        let now = Utc::now();
-        let jobs = if free == 0 {
-            Vec::new()
-        } else {
-            worker
-                .store
-                .websub_claim(now, now + LEASE, free, &worker.limits.busy_hosts())
-                .await
-                .unwrap_or_else(|e| {
-                    tracing::warn!(error = %e, "WebSub hub: cannot claim deliveries");
-                    Vec::new()
-                })
-        };
-        if jobs.is_empty() {
-            tokio::select! {
-                _ = cancel.cancelled() => break,
-                Some(_) = inflight.join_next(), if !inflight.is_empty() => {}
-                _ = tokio::time::sleep(IDLE) => {}
-            }
-            continue;
-        }
-        // A copy whose host is full goes back unclaimed (see `Limits`).
-        let mut busy = Vec::new();
-        for job in jobs {
-            let Some(slot) = worker.limits.try_take(&job.host) else {
-                busy.push(job.id);
-                continue;
-            };
-            let w = Arc::clone(&worker);
-            inflight.spawn(async move { w.deliver(job, slot).await });
-        }
-        if let Err(e) = worker.store.websub_release(&busy).await {
-            tracing::warn!(error = %e, "WebSub hub: cannot release deliveries; their leases will lapse");
-        }
-    }
-    while inflight.join_next().await.is_some() {}
+    drive(worker, cancel).await;
     Ok(())
 }
 
+impl Queue for Worker {
+    type Job = HubDelivery;
+    const NAME: &'static str = "websub";
+
+    fn limits(&self) -> &Limits {
+        &self.limits
+    }
+
+    async fn claim(
+        &self,
+        now: DateTime<Utc>,
+        lease_until: DateTime<Utc>,
+        limit: i64,
+        busy: &[String],
+    ) -> Result<Vec<HubDelivery>, StoreError> {
+        self.store.websub_claim(now, lease_until, limit, busy).await
+    }
+
+    async fn release(&self, ids: &[i64]) -> Result<(), StoreError> {
+        self.store.websub_release(ids).await
+    }
+
+    fn id(job: &HubDelivery) -> i64 {
+        job.id
+    }
+
+    fn host(job: &HubDelivery) -> &str {
+        &job.host
+    }
+
+    async fn deliver(self: Arc<Self>, job: HubDelivery, slot: Slot) {
+        self.deliver_one(job, slot).await;
+    }
+}
+
 impl Worker {
-    async fn deliver(&self, job: HubDelivery, _slot: Slot) {
+    async fn deliver_one(&self, job: HubDelivery, _slot: Slot) {
         let now = Utc::now();
         let verdict = if !job.subscribed {
             Verdict::Drop("no longer subscribed".into())
