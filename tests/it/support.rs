@@ -330,3 +330,17 @@ async fn answer(State(server): State<FeedServer>, req: Request) -> Response {
     }
     resp
 }
+
+/// `/admin` at `base` with the operator's `token`, as text (it must answer
+/// 200).
+pub async fn admin_page(base: &str, token: &str) -> String {
+    let r = reqwest::Client::new()
+        .get(format!("{base}/admin"))
+        .bearer_auth(token)
+        .timeout(std::time::Duration::from_secs(10))
+        .send()
+        .await
+        .expect("admin");
+    assert_eq!(r.status(), 200, "/admin");
+    r.text().await.expect("admin page")
+}

@@ -384,18 +384,9 @@ async fn second_instance(w: &super::world::World) -> String {
 /// `/admin` at `base`, asked again (20 times at most, 250 ms apart) until
 /// `done` holds for the page; the last page either way.
 async fn admin_page_until(base: &str, done: impl Fn(&str) -> bool) -> String {
-    let client = reqwest::Client::new();
     let mut html = String::new();
     for _ in 0..20 {
-        let r = client
-            .get(format!("{base}/admin"))
-            .bearer_auth(ADMIN_TOKEN)
-            .timeout(std::time::Duration::from_secs(10))
-            .send()
-            .await
-            .expect("admin");
-        assert_eq!(r.status(), 200);
-        html = r.text().await.expect("page");
+        html = crate::support::admin_page(base, ADMIN_TOKEN).await;
         if done(&html) {
             break;
         }

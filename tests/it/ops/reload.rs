@@ -27,20 +27,6 @@ fn free_port() -> u16 {
 
 const TOKEN: &str = "reload-test-token";
 
-/// The status page's source table, as an operator sees it.
-async fn admin_page(port: u16) -> String {
-    reqwest::Client::new()
-        .get(format!("http://127.0.0.1:{port}/admin"))
-        .bearer_auth(TOKEN)
-        .timeout(Duration::from_secs(10))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap()
-}
-
 async fn wait_for(what: &str, bound: Duration, mut done: impl FnMut() -> bool) {
     let start = Instant::now();
     while !done() {
@@ -146,7 +132,7 @@ async fn a_source_added_to_the_file_is_polled_after_sighup_and_a_broken_file_is_
         log_text()
     );
     // The HTTP side adopted the file too: the status page knows the source.
-    let page = admin_page(port).await;
+    let page = crate::support::admin_page(&format!("http://127.0.0.1:{port}"), TOKEN).await;
     assert!(page.contains("beta"), "{page}");
     assert!(
         !page.contains("not configured"),

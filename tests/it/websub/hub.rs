@@ -228,15 +228,7 @@ async fn our_hub_verifies_a_subscriber_and_delivers_signed_content_on_change() {
     assert!(listing.contains("our hub at"), "{listing}");
     let lease_shown = listing.contains("in 1d") || listing.contains("in 23h");
     assert!(listing.contains("/cb?reader=1") && lease_shown, "{listing}");
-    let admin = reqwest::Client::new()
-        .get(format!("{base}/admin"))
-        .bearer_auth("websub-admin-token-0123")
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let admin = crate::support::admin_page(&base, "websub-admin-token-0123").await;
     assert!(admin.contains("Subscribers of our hub"), "{admin}");
     assert!(
         admin.contains("/cb?reader=1"),
@@ -551,15 +543,7 @@ async fn an_expired_subscriber_is_pruned_with_its_pending_deliveries() {
         .unwrap();
     assert!(listing.contains(&staying.url), "{listing}");
     assert!(!listing.contains(&lapsing.url), "{listing}");
-    let admin = reqwest::Client::new()
-        .get(format!("{base}/admin"))
-        .bearer_auth("websub-admin-token-0123")
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let admin = crate::support::admin_page(&base, "websub-admin-token-0123").await;
     assert!(admin.contains(&staying.url), "{admin}");
     assert!(!admin.contains(&lapsing.url), "not on /admin either");
 
