@@ -5,8 +5,12 @@
 //! timeout, TLS), wrapped with two reqwest-middleware layers of ours:
 //!
 //! - `Guard`: the address guard for URLs whose host is an IP literal
-//!   (reqwest skips the DNS hook for those) and a cap on a declared body
-//!   size (the crate also stops reading at 1 MiB).
+//!   (reqwest skips the DNS hook for those), a cap on a declared body
+//!   size (the crate also stops reading at 1 MiB), and no redirect to
+//!   another origin: the crate follows one `Location` and then trusts the
+//!   document found there for the URL it was asked for, so a redirect from
+//!   `a.example` to `b.example` would let b's key speak for a's actor (the
+//!   class of Mastodon's CVE-2024-23832).
 //! - `SignedFetch`: every GET is signed by our first actor over aws-lc-rs,
 //!   so servers in authorized-fetch ("secure") mode answer. The crate's own
 //!   signed fetch would sign with the `rsa` crate (RUSTSEC-2023-0071).
@@ -68,7 +72,20 @@ impl Middleware for Guard {
             .check_target(req.url())
             .await
             .map_err(|e| refused(e.to_string()))?;
+        let asked = req.url().clone();
         let resp = next.run(req, extensions).await?;
+        if let Some(location) = resp.headers().get(http::header::LOCATION) {
+            let target = location.to_str().ok().and_then(|l| asked.join(l).ok());
+            match target {
+                Some(to) if to.origin() == asked.origin() => {}
+                _ => {
+                    return Err(refused(format!(
+                        "{asked} redirects to another origin ({})",
+                        String::from_utf8_lossy(location.as_bytes())
+                    )))
+                }
+            }
+        }
         if resp.content_length().unwrap_or(0) > MAX_DOCUMENT_BYTES {
             return Err(refused(format!(
                 "{} declares {} bytes; the limit is {MAX_DOCUMENT_BYTES}",

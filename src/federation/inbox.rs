@@ -239,8 +239,25 @@ impl Activity for Incoming {
     }
 
     /// The crate has checked the signature and the id's domain; what the
-    /// activity means is decided in `receive`.
-    async fn verify(&self, _data: &Data<Arc<Federation>>) -> Result<(), InboxError> {
+    /// activity means is decided in `receive`. One check is ours: the key
+    /// that verified belongs to an actor stored under exactly the id the
+    /// activity names. The crate keeps the document it was redirected to
+    /// under that document's own id, so an actor reached through any
+    /// redirect (which the client already refuses across origins) is not
+    /// the actor the activity claims.
+    async fn verify(&self, data: &Data<Arc<Federation>>) -> Result<(), InboxError> {
+        let known = data
+            .app_data()
+            .store
+            .fed_remote_actor(self.actor.as_str())
+            .await?;
+        if known.is_none() {
+            return Err(Rejected::Malformed(format!(
+                "the key that signed this is not {}'s",
+                self.actor
+            ))
+            .into());
+        }
         Ok(())
     }
 

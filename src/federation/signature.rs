@@ -220,7 +220,9 @@ fn digest_matches(header: &str, body: &[u8]) -> bool {
     let ours = STANDARD.encode(Sha256::digest(body));
     header.split(',').any(|part| {
         let part = part.trim();
-        part.len() > 8 && part[..8].eq_ignore_ascii_case("sha-256=") && part[8..] == ours
+        part.get(..8)
+            .is_some_and(|p| p.eq_ignore_ascii_case("sha-256="))
+            && part.get(8..) == Some(ours.as_str())
     })
 }
 

@@ -38,7 +38,10 @@ impl UrlPattern {
                 re.push_str("(?P<lang>[A-Za-z]{2,3}(?:[-_][A-Za-z0-9]{2,8})*)");
                 rest = r;
             } else {
-                let next = rest[1..].find('{').map(|i| i + 1).unwrap_or(rest.len());
+                // Up to the next placeholder, past at least one character
+                // (which may be more than one byte: `é`, `ü`).
+                let first = rest.chars().next().map_or(0, char::len_utf8);
+                let next = rest[first..].find('{').map_or(rest.len(), |i| i + first);
                 re.push_str(&regex::escape(&rest[..next]));
                 rest = &rest[next..];
             }
@@ -87,6 +90,14 @@ mod tests {
         assert_eq!(p.key("https://harborledger.example/news/port-strike"), None);
         assert_eq!(p.key("https://wire.example.org/about"), None);
         assert_eq!(p.key("https://wire.example.org/12345/slug"), None);
+    }
+
+    #[test]
+    fn a_pattern_with_non_ascii_text_between_placeholders_is_read_whole() {
+        let p = UrlPattern::parse("https://wire.example.org/{lang}/é/ü{slug}").expect("pattern");
+        let fr = p.key("https://wire.example.org/fr/é/üport-strike");
+        assert!(fr.is_some());
+        assert_eq!(fr, p.key("https://wire.example.org/de/é/üport-strike"));
     }
 
     #[test]

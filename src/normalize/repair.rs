@@ -7,7 +7,10 @@ use std::borrow::Cow;
 use once_cell::sync::Lazy;
 use regex::Regex;
 
-// An `&` that starts a reference: `&name;`, `&#123;` or `&#x1F;`.
+// An `&` that starts a reference: `&name;`, `&#123;` or `&#x1F;`. Matched
+// against the whole rest of the text: the pattern is anchored, so it reads
+// only as far as a reference could go. (A fixed byte window once cut a
+// Cyrillic or Arabic headline inside a character and crashed the pass.)
 static REFERENCE: Lazy<Regex> = Lazy::new(|| {
     Regex::new(r"^&(?:[A-Za-z_][A-Za-z0-9._-]*|#[0-9]{1,7}|#[xX][0-9A-Fa-f]{1,6});")
         .expect("static regex")
@@ -27,7 +30,7 @@ pub fn repair(text: &str) -> Option<String> {
     for (i, c) in text.char_indices() {
         if is_forbidden_control(c) {
             changed = true;
-        } else if c == '&' && !REFERENCE.is_match(&text[i..text.len().min(i + 16)]) {
+        } else if c == '&' && !REFERENCE.is_match(&text[i..]) {
             out.push_str("&amp;");
             changed = true;
         } else {
@@ -66,6 +69,19 @@ mod tests {
     #[test]
     fn control_characters_go_but_tabs_and_newlines_stay() {
         assert_eq!(repair("a\u{1}b\u{b}c\td\ne").as_deref(), Some("abc\td\ne"));
+    }
+
+    #[test]
+    fn a_bare_ampersand_before_multibyte_text_is_escaped_without_a_panic() {
+        // Every offset of a two- and three-byte script after the `&`, so a
+        // window of any width ends inside a character somewhere.
+        for pad in 0..8 {
+            let filler = "я".repeat(pad);
+            let text = format!("<t>{filler}Новости & мир: Ελλάδα & κόσμος & عالم & 世界</t>");
+            let fixed = repair(&text).expect("bare ampersands need repair");
+            assert_eq!(fixed.matches("&amp;").count(), 4);
+            assert!(fixed.contains("Новости &amp; мир"));
+        }
     }
 
     #[test]

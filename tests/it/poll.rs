@@ -203,6 +203,39 @@ async fn a_broken_feed_is_recorded_as_the_sources_error_and_changes_nothing() {
 }
 
 #[tokio::test]
+async fn a_headline_in_cyrillic_greek_or_arabic_with_a_bare_ampersand_is_stored() {
+    // Real feeds ship unescaped `&` next to multi-byte text; the repair pass
+    // once cut such a headline inside a character and the poll crashed.
+    let s = setup("/feed").await;
+    let titles = [
+        "Новости & 24 часа: порт снова работает",
+        "Ναυτιλία & 12 νέα πλοία στο λιμάνι",
+        "الاقتصاد & 12 سفينة جديدة في الميناء",
+    ];
+    s.server.set(
+        "/feed",
+        Reply::ok(
+            RSS,
+            rss(&[("ru1", titles[0]), ("el1", titles[1]), ("ar1", titles[2])]),
+        ),
+    );
+    let report = poll(&s.poller).await;
+    assert_eq!(report.outcome, PollOutcome::Fetched, "{report:?}");
+    assert_eq!(report.new, 3);
+    let stored: Vec<String> = s
+        .store
+        .entries_of_source(&source_id("harbor"), 10)
+        .await
+        .expect("entries")
+        .into_iter()
+        .map(|e| e.entry.title)
+        .collect();
+    for title in titles {
+        assert!(stored.iter().any(|t| t == title), "{title} in {stored:?}");
+    }
+}
+
+#[tokio::test]
 async fn a_410_marks_the_source_gone_and_it_is_never_fetched_again() {
     let s = setup("/feed").await;
     s.server.set("/feed", Reply::status(410));

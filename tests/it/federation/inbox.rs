@@ -531,3 +531,39 @@ async fn a_flood_of_unsigned_posts_is_refused_every_time_and_recorded_within_bou
     follow(&w, "mastodon").await;
     assert_eq!(w.follower_count("wire").await, 1);
 }
+
+#[tokio::test]
+async fn an_actor_reached_through_a_cross_origin_redirect_cannot_speak_for_the_named_actor() {
+    // `localhost:A/users/alias` answers 301 to an actor on another origin
+    // whose key the attacker holds. The activity names the alias and is
+    // signed with the other actor's key: accepting it would let one
+    // server's key speak for another server's account.
+    let w = world("").await;
+    let elsewhere = super::remote::Remote::start().await;
+    let impostor = elsewhere.actor_id("mastodon");
+    w.remote.redirect("alias", &impostor);
+    let named = format!("{}/users/alias", w.remote.base);
+    let follow = serde_json::json!({
+        "@context": "https://www.w3.org/ns/activitystreams",
+        "id": format!("{}/follows/spoofed", w.remote.base),
+        "type": "Follow", "actor": named, "object": w.actor_url("wire"),
+    })
+    .to_string();
+    let url = format!("{}/users/wire/inbox", w.base);
+    let headers = elsewhere.sign("mastodon", &url, follow.as_bytes(), Utc::now());
+    assert_eq!(w.post("/users/wire/inbox", &headers, &follow).await, 401);
+    assert_eq!(w.follower_count("wire").await, 0);
+    assert!(
+        w.store
+            .fed_remote_actor(&impostor)
+            .await
+            .expect("store")
+            .is_none(),
+        "the document behind the redirect is not kept"
+    );
+    // The impostor under its own name is still a normal sender.
+    let own = elsewhere.activity("mastodon", "follow", &w.actor_url("wire"));
+    let headers = elsewhere.sign("mastodon", &url, own.as_bytes(), Utc::now());
+    assert_eq!(w.post("/users/wire/inbox", &headers, &own).await, 202);
+    assert_eq!(w.follower_count("wire").await, 1);
+}

@@ -39,6 +39,8 @@ pub struct Fetched {
 #[derive(Default)]
 struct Inner {
     actors: HashMap<String, String>,
+    /// Actor names answered with a 301 to another URL.
+    redirects: HashMap<String, String>,
     received: Vec<Received>,
     fetched: Vec<Fetched>,
     /// Status each inbox POST gets (202 by default).
@@ -142,6 +144,12 @@ impl Remote {
         sign_post(signer, key_id, &Url::parse(inbox).expect("url"), body, at).expect("sign")
     }
 
+    /// `/users/{name}` answers 301 to `location` from now on.
+    pub fn redirect(&self, name: &str, location: &str) {
+        let mut inner = self.inner.lock().expect("lock");
+        inner.redirects.insert(name.into(), location.into());
+    }
+
     pub fn set_status(&self, status: u16) {
         self.inner.lock().expect("lock").status = Some(status);
     }
@@ -182,6 +190,13 @@ async fn actor(
         path: uri.path().to_string(),
         headers,
     });
+    if let Some(location) = inner.redirects.get(&name) {
+        return (
+            StatusCode::MOVED_PERMANENTLY,
+            [("location", location.clone())],
+        )
+            .into_response();
+    }
     match inner.actors.get(&name) {
         // What Mastodon and Misskey send.
         Some(doc) => (
