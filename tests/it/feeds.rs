@@ -4,6 +4,7 @@
 
 mod browser;
 mod consumers;
+mod golden;
 mod history;
 mod http;
 mod websub;
