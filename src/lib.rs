@@ -11,6 +11,7 @@ pub mod federation;
 pub mod http;
 pub mod ingest;
 pub mod link;
+pub mod net;
 pub mod normalize;
 pub mod observe;
 pub mod opml;

@@ -25,7 +25,7 @@ use url::Url;
 
 use super::keys::Signer;
 use super::signature::sign_get;
-use crate::ingest::fetch::Fetcher;
+use crate::net::Fetcher;
 use crate::store::Store;
 
 /// Activity and actor documents are a few KiB; a declared body above this

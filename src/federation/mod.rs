@@ -27,7 +27,7 @@ use std::sync::Arc;
 use chrono::Utc;
 
 use crate::config::{ActorConfig, Config};
-use crate::ingest::fetch::{FetchSettings, Fetcher};
+use crate::net::{FetchSettings, Fetcher};
 use crate::store::{ActorKeys, Store, StoreError};
 
 pub use inbox::Inbox;
@@ -55,23 +55,9 @@ pub struct Federation {
     pub client: reqwest_middleware::ClientWithMiddleware,
 }
 
-/// The outbound client's settings: the ingest guard and limits, with the
-/// operator's trusted addresses.
-pub fn fetch_settings(config: &Config) -> FetchSettings {
-    FetchSettings {
-        user_agent: config.user_agent(),
-        allow_private_addresses: config.fetch.allow_private_addresses,
-        connect_timeout: config.fetch.connect_timeout,
-        total_timeout: config.fetch.timeout,
-        max_body_bytes: config.fetch.max_body_bytes,
-        max_redirects: 0,
-        trusted_addresses: config.fetch.trusted_addresses.clone(),
-    }
-}
-
 impl Federation {
     pub fn new(config: Arc<Config>, store: Store) -> Result<Arc<Federation>, FederationError> {
-        let fetcher = Fetcher::new(fetch_settings(&config))
+        let fetcher = Fetcher::new(FetchSettings::from_config(&config))
             .map_err(|e| FederationError::Client(format!("{e:#}")))?;
         let urls = Urls::new(&config.server.public_url);
         // Fetches are signed as the first actor (servers in authorized-fetch

@@ -1,7 +1,5 @@
-//! Ingest: who is due (`scheduler`), one fetch (`fetch`), and the polling
-//! pass that ties fetch → normalize → store together (`poll`).
+//! Ingest: who is due (`schedule`) and the polling pass that ties fetch
+//! (`net`) → normalize → store → link together (`poll`).
 
-pub mod fetch;
-pub mod guard;
 pub mod poll;
 pub mod schedule;

@@ -16,10 +16,10 @@ use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 use url::Url;
 
-use super::fetch::{FetchOutcome, FetchSettings, Fetched, Fetcher, Validators};
 use super::schedule;
 use crate::config::{Config, SourceConfig};
 use crate::domain::SourceId;
+use crate::net::{FetchOutcome, FetchSettings, Fetched, Fetcher, Validators};
 use crate::normalize::{self, FeedContext};
 use crate::store::{SourceState, Store, StoreError, UpsertSummary};
 use crate::stories::Linker;
@@ -111,7 +111,7 @@ impl Poller {
         store: Store,
         linker: Arc<Linker>,
     ) -> anyhow::Result<Poller> {
-        let fetcher = Fetcher::new(fetch_settings(&config))?;
+        let fetcher = Fetcher::new(FetchSettings::from_config(&config))?;
         Ok(Poller {
             instance: format!(
                 "{}-{}",
@@ -596,16 +596,4 @@ pub async fn register_sources(store: &Store, config: &Config) -> Result<(), Stor
         .map(|s| (s.id.clone(), s.url.to_string(), now))
         .collect();
     store.sync_sources(&known, now).await
-}
-
-pub fn fetch_settings(config: &Config) -> FetchSettings {
-    FetchSettings {
-        user_agent: config.user_agent(),
-        allow_private_addresses: config.fetch.allow_private_addresses,
-        connect_timeout: config.fetch.connect_timeout,
-        total_timeout: config.fetch.timeout,
-        max_body_bytes: config.fetch.max_body_bytes,
-        max_redirects: 5,
-        trusted_addresses: Vec::new(),
-    }
 }

@@ -8,7 +8,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use rand::Rng;
 
-use super::fetch::CacheHints;
+use crate::net::CacheHints;
 
 /// The longest a server's caching headers may push a poll back. Beyond this
 /// a typo'd `max-age=31536000` would silence a feed for a year.

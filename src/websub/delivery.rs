@@ -22,7 +22,7 @@ use crate::config::Config;
 use crate::federation::delivery::{
     backoff, drive, judge, Limits, Queue, Slot, Verdict, MAX_ATTEMPTS,
 };
-use crate::ingest::fetch::Fetcher;
+use crate::net::Fetcher;
 use crate::store::{HubDelivery, Store, StoreError};
 
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(20);

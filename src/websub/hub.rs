@@ -15,7 +15,7 @@ use tokio_util::sync::CancellationToken;
 use url::Url;
 
 use crate::config::Config;
-use crate::ingest::fetch::Fetcher;
+use crate::net::Fetcher;
 use crate::publish::websub::live_feeds;
 use crate::publish::{feed_path, public, FeedKey, Feeds};
 use crate::store::{Pruned, Store, StoreError};

@@ -12,7 +12,7 @@ pub mod subscriber;
 use hmac::{Hmac, Mac};
 
 use crate::config::Config;
-use crate::ingest::fetch::Fetcher;
+use crate::net::{FetchSettings, Fetcher};
 
 /// Where a hub pushes content for subscription `id`.
 pub fn callback_url(config: &Config, id: &str) -> String {
@@ -22,7 +22,7 @@ pub fn callback_url(config: &Config, id: &str) -> String {
 /// The guarded outbound client (address guard, trusted addresses, no
 /// redirects): hubs come from feeds and callbacks from strangers.
 pub fn fetcher(config: &Config) -> anyhow::Result<Fetcher> {
-    Fetcher::new(crate::federation::fetch_settings(config))
+    Fetcher::new(FetchSettings::from_config(config))
 }
 
 /// `sha256=HEX`, the `X-Hub-Signature` of `body` under `secret`.

@@ -11,8 +11,8 @@ use tokio_util::sync::CancellationToken;
 use url::Url;
 
 use crate::config::Config;
-use crate::ingest::fetch::Fetcher;
 use crate::ingest::poll::Poller;
+use crate::net::Fetcher;
 use crate::store::websub::{ACTIVE, DENIED, PENDING, UNSUBSCRIBING, WANTED};
 use crate::store::{Store, Subscription};
 

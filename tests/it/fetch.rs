@@ -18,9 +18,7 @@ use bytes::Bytes;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
 use url::Url;
-use wirebridge::ingest::fetch::{
-    FetchError, FetchOutcome, FetchSettings, Fetched, Fetcher, Validators,
-};
+use wirebridge::net::{FetchError, FetchOutcome, FetchSettings, Fetched, Fetcher, Validators};
 
 mod limits;
 mod polite;

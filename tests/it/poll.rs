@@ -236,6 +236,52 @@ async fn a_headline_in_cyrillic_greek_or_arabic_with_a_bare_ampersand_is_stored(
 }
 
 #[tokio::test]
+async fn the_poller_honours_trusted_addresses_with_the_guard_on() {
+    // With the private-address guard on, an operator's own feed server on
+    // a trusted `ip:port` is polled; another port of the same host is not.
+    let s = setup("/feed").await;
+    s.server
+        .set("/feed", Reply::ok(RSS, rss(&[("t1", "Port strike")])));
+    let trusted = s.server.url("/feed");
+    let addr = trusted
+        .trim_start_matches("http://")
+        .trim_end_matches("/feed")
+        .to_string();
+    let toml = config_toml(
+        &s.db,
+        &[Src {
+            id: "harbor",
+            url: &trusted,
+            language: "en",
+            role: "outlet",
+        }],
+    )
+    .replace(
+        "allow_private_addresses = true",
+        &format!("allow_private_addresses = false\ntrusted_addresses = [\"{addr}\"]"),
+    );
+    let cfg = Config::parse(Path::new("test.toml"), &toml).expect("config");
+    let poller = Poller::new(Arc::new(cfg.clone()), s.store.clone()).expect("poller");
+    poller.sync_sources().await.expect("sync");
+    let report = poll(&poller).await;
+    assert_eq!(report.outcome, PollOutcome::Fetched, "{report:?}");
+    assert_eq!(report.new, 1);
+
+    let other = FeedServer::start().await;
+    other.set("/feed", Reply::ok(RSS, rss(&[("t2", "Ferry fares")])));
+    let toml = toml.replace(&trusted, &other.url("/feed"));
+    let cfg = Config::parse(Path::new("test.toml"), &toml).expect("config");
+    let poller = Poller::new(Arc::new(cfg), s.store.clone()).expect("poller");
+    poller.sync_sources().await.expect("sync");
+    let refused = poll(&poller).await;
+    assert_eq!(refused.outcome, PollOutcome::Failed, "{refused:?}");
+    assert!(
+        other.seen().is_empty(),
+        "an untrusted port is never contacted"
+    );
+}
+
+#[tokio::test]
 async fn a_410_marks_the_source_gone_and_it_is_never_fetched_again() {
     let s = setup("/feed").await;
     s.server.set("/feed", Reply::status(410));

@@ -1,6 +1,6 @@
 //! The private-address guard: which IP addresses a feed fetch may never
 //! reach (SSRF protection). Pure: it classifies addresses and connects to
-//! nothing; `ingest::fetch` enforces it at connect time.
+//! nothing; `net::fetch` enforces it at connect time.
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 

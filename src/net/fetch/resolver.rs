@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use reqwest::dns::{Addrs, Name, Resolve, Resolving};
 
-use crate::ingest::guard;
+use crate::net::guard;
 
 /// A connection the guard refused; travels inside reqwest's error chain so
 /// the fetch can report `FetchError::Forbidden` rather than a network error.

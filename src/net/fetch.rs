@@ -49,6 +49,23 @@ pub struct FetchSettings {
     pub trusted_addresses: Vec<SocketAddr>,
 }
 
+impl FetchSettings {
+    /// The operator's `[fetch]` settings: one set for every outbound
+    /// request, whoever makes it (two copies once let the poller ignore
+    /// `trusted_addresses` that federation honoured).
+    pub fn from_config(config: &crate::config::Config) -> FetchSettings {
+        FetchSettings {
+            user_agent: config.user_agent(),
+            allow_private_addresses: config.fetch.allow_private_addresses,
+            connect_timeout: config.fetch.connect_timeout,
+            total_timeout: config.fetch.timeout,
+            max_body_bytes: config.fetch.max_body_bytes,
+            max_redirects: 5,
+            trusted_addresses: config.fetch.trusted_addresses.clone(),
+        }
+    }
+}
+
 impl Default for FetchSettings {
     /// Conservative limits; the daemon overrides them from the config.
     fn default() -> Self {
