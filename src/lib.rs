@@ -15,6 +15,7 @@ pub mod net;
 pub mod normalize;
 pub mod observe;
 pub mod opml;
+pub mod outbox;
 pub mod publish;
 pub mod store;
 pub mod stories;

@@ -20,7 +20,6 @@ use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 pub use http::track_http;
 pub use recent::RejectionLog;
 
-use crate::federation::delivery::Verdict;
 use crate::ingest::poll::{PollOutcome, PollReport};
 use crate::store::{QueueStats, Store, StoreError};
 
@@ -143,15 +142,9 @@ pub fn link_decided(rule: Option<&str>) {
     counter!("wirebridge_link_decisions_total", "rule" => rule).increment(1);
 }
 
-/// One delivery attempt judged.
-pub fn delivery_finished(verdict: &Verdict) {
+/// One delivery attempt judged (`Verdict::metric_label`).
+pub fn delivery_finished(outcome: &'static str) {
     handle();
-    let outcome = match verdict {
-        Verdict::Done => "done",
-        Verdict::Drop(_) => "refused",
-        Verdict::Gone => "gone",
-        Verdict::Retry { .. } => "retry",
-    };
     counter!("wirebridge_deliveries_total", "outcome" => outcome).increment(1);
 }
 

@@ -12,6 +12,7 @@ mod admin;
 mod entries;
 mod federation;
 mod feeds;
+mod queue;
 mod rejections;
 mod sources;
 mod stories;
@@ -32,6 +33,7 @@ pub use federation::{
     PostRow, RemoteActorRow,
 };
 pub use feeds::FeedFingerprint;
+pub use queue::{DeliveryStatus, Finish, QueueTable};
 pub use rejections::{InboxRejection, KEEP_REJECTIONS, REASON_CHARS, REJECTIONS_MAX_AGE};
 pub use sources::SourceState;
 pub use stories::{LinkOverride, LinkPlan, LinkingLock, StoryRow};
@@ -157,68 +159,6 @@ async fn open_sqlite(url: &str) -> Result<AnyPool, StoreError> {
         .connect(&any_url)
         .await?;
     Ok(pool)
-}
-
-/// Ends one attempt of a queued delivery (ActivityPub or WebSub: the two
-/// queues share their columns): `done`, `dropped`, or back to `pending` at
-/// `retry_at`, its claim released either way.
-async fn finish_delivery(
-    pool: &AnyPool,
-    table: &'static str,
-    id: i64,
-    status: &str,
-    retry_at: Option<DateTime<Utc>>,
-    error: Option<&str>,
-    now: DateTime<Utc>,
-) -> Result<(), StoreError> {
-    sqlx::query(&format!(
-        "UPDATE {table} SET status = $2, attempts = attempts + 1, \
-         next_attempt_at = COALESCE($3, next_attempt_at), claimed_until = 0, last_error = $4, \
-         finished_at = CASE WHEN $2 = 'pending' THEN NULL ELSE $5 END WHERE id = $1"
-    ))
-    .bind(id)
-    .bind(status)
-    .bind(retry_at.map(to_millis))
-    .bind(error)
-    .bind(to_millis(now))
-    .execute(pool)
-    .await?;
-    Ok(())
-}
-
-/// Gives claimed deliveries back untouched (their host was at its limit)
-/// for a later claim to take.
-async fn release_deliveries(
-    pool: &AnyPool,
-    table: &'static str,
-    ids: &[i64],
-) -> Result<(), StoreError> {
-    if ids.is_empty() {
-        return Ok(());
-    }
-    let list = ids
-        .iter()
-        .map(i64::to_string)
-        .collect::<Vec<_>>()
-        .join(", ");
-    sqlx::query(&format!(
-        "UPDATE {table} SET claimed_until = 0 WHERE id IN ({list}) AND status = 'pending'"
-    ))
-    .execute(pool)
-    .await?;
-    Ok(())
-}
-
-/// `AND {column} NOT IN ($first, …)` for the hosts at their limit, or
-/// nothing; the caller binds the hosts from `$first` on.
-fn skip_hosts(column: &str, hosts: &[String], first: usize) -> String {
-    if hosts.is_empty() {
-        return String::new();
-    }
-    let marks: Vec<String> = (0..hosts.len())
-        .map(|i| format!("${}", i + first))
-        .collect();
-    format!("AND {column} NOT IN ({}) ", marks.join(", "))
 }
 
 pub(crate) fn to_millis(t: DateTime<Utc>) -> i64 {

@@ -3,13 +3,9 @@
 //! (address guard first), signed with `X-Hub-Signature: sha256=…` when the
 //! subscriber gave a secret, under a global and a per-host limit.
 //!
-//! A sibling of `federation::delivery`, not a second user of its table:
-//! that worker joins `fed_activities`, signs with actor keys and drops
-//! followers on 410, so carrying feed copies would have meant a payload
-//! kind threaded through its claim query, signer and outcome code. The
-//! policy and the loop are shared instead: the same `judge` of statuses,
-//! `backoff` curve and attempt limit, run by `federation::delivery::drive`
-//! (this worker is a `Queue`) under the same kind of `Limits`.
+//! A sibling of `federation::delivery` on the shared outbox: its own table
+//! (feed copies, not activities), the same `judge` of statuses, `settle`
+//! of outcomes, `drive` loop and `Limits`.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -19,11 +15,9 @@ use tokio_util::sync::CancellationToken;
 use url::Url;
 
 use crate::config::Config;
-use crate::federation::delivery::{
-    backoff, drive, judge, Limits, Queue, Slot, Verdict, MAX_ATTEMPTS,
-};
 use crate::net::Fetcher;
-use crate::store::{HubDelivery, Store, StoreError};
+use crate::outbox::{drive, judge, settle, Limits, Queue, Slot, Verdict};
+use crate::store::{DeliveryStatus, HubDelivery, QueueTable, Store, StoreError};
 
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(20);
 
@@ -72,7 +66,7 @@ impl Queue for Worker {
     }
 
     async fn release(&self, ids: &[i64]) -> Result<(), StoreError> {
-        self.store.websub_release(ids).await
+        self.store.release_deliveries(QueueTable::WebSub, ids).await
     }
 
     fn id(job: &HubDelivery) -> i64 {
@@ -99,51 +93,38 @@ impl Worker {
                 Err(error) => Verdict::Retry { after: None, error },
             }
         };
-        let outcome = match verdict {
-            Verdict::Done => {
-                self.store
-                    .websub_finish(job.id, "done", None, None, now)
-                    .await
-            }
-            Verdict::Drop(error) => {
-                self.store
-                    .websub_finish(job.id, "dropped", None, Some(&error), now)
-                    .await
-            }
+        let finish = settle(&verdict, job.attempts, now);
+        match &verdict {
             // 410: the subscriber is gone; so is its subscription.
             Verdict::Gone => {
-                let _ = self
+                if let Err(e) = self
                     .store
                     .websub_delete_subscriber(&job.topic, &job.callback)
-                    .await;
-                self.store
-                    .websub_finish(job.id, "dropped", None, Some("410 Gone"), now)
                     .await
+                {
+                    tracing::warn!(error = %e, callback = job.callback, "WebSub hub: cannot remove a gone subscriber");
+                }
             }
-            Verdict::Retry { error, .. } if job.attempts + 1 >= MAX_ATTEMPTS => {
+            Verdict::Retry { error, .. } if finish.status == DeliveryStatus::Dropped => {
                 tracing::warn!(
                     callback = job.callback,
                     error,
                     "WebSub hub: delivery failed for days; dropped"
                 );
-                self.store
-                    .websub_finish(job.id, "dropped", None, Some(&error), now)
-                    .await
             }
-            Verdict::Retry { after, error } => {
-                let wait = after
-                    .and_then(|d| chrono::Duration::from_std(d).ok())
-                    .unwrap_or_else(|| backoff(job.attempts));
+            Verdict::Retry { error, .. } => {
                 tracing::info!(
                     callback = job.callback,
                     error,
                     "WebSub hub: delivery failed; will retry"
                 );
-                self.store
-                    .websub_finish(job.id, "pending", Some(now + wait), Some(&error), now)
-                    .await
             }
-        };
+            Verdict::Done | Verdict::Drop(_) => {}
+        }
+        let outcome = self
+            .store
+            .finish_delivery(QueueTable::WebSub, job.id, &finish, now)
+            .await;
         if let Err(e) = outcome {
             tracing::warn!(error = %e, delivery = job.id, "WebSub hub: cannot record a delivery outcome");
         }

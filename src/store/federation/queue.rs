@@ -4,7 +4,8 @@
 use chrono::{DateTime, Utc};
 
 use super::{DeliveryCounts, DeliveryJob};
-use crate::store::{from_millis, get, to_millis, Backend, Store, StoreError};
+use crate::store::queue::{id_list, QueueTable};
+use crate::store::{from_millis, get, to_millis, Store, StoreError};
 
 impl Store {
     pub async fn fed_unavailable_hosts(&self) -> Result<Vec<String>, StoreError> {
@@ -15,10 +16,8 @@ impl Store {
         )
     }
 
-    /// Claims up to `limit` due deliveries for `lease`: none whose host
-    /// still has an earlier activity with the same ordering key pending
-    /// (copies of one activity to one host go in parallel). On
-    /// PostgreSQL rows another worker holds are skipped, not waited for.
+    /// Claims up to `limit` due deliveries until `lease_until` (see
+    /// `claim_deliveries`), with their activity's JSON, in one read.
     pub async fn fed_claim_deliveries(
         &self,
         now: DateTime<Utc>,
@@ -26,46 +25,17 @@ impl Store {
         limit: i64,
         busy_hosts: &[String],
     ) -> Result<Vec<DeliveryJob>, StoreError> {
-        if limit <= 0 {
-            return Ok(Vec::new());
-        }
-        // Hosts already at their concurrency limit are left for later, so
-        // their backlog never holds the slots other hosts could use.
-        let skip = super::super::skip_hosts("d.host", busy_hosts, 4);
-        let lock = match self.backend {
-            Backend::Postgres => " FOR UPDATE SKIP LOCKED",
-            Backend::Sqlite => "",
-        };
-        let sql = format!(
-            "UPDATE fed_deliveries SET claimed_until = $2 WHERE id IN (\
-               SELECT d.id FROM fed_deliveries d WHERE d.status = 'pending' \
-               AND d.next_attempt_at <= $1 AND d.claimed_until < $1 {skip}\
-               AND NOT EXISTS (SELECT 1 FROM fed_deliveries e WHERE e.host = d.host \
-                 AND e.ordering_key = d.ordering_key AND e.status = 'pending' \
-                 AND e.activity_id <> d.activity_id AND e.id < d.id) \
-               ORDER BY d.next_attempt_at, d.id LIMIT $3{lock}) \
-             AND claimed_until < $1 RETURNING id"
-        );
-        let mut query = sqlx::query_scalar(&sql)
-            .bind(to_millis(now))
-            .bind(to_millis(lease_until))
-            .bind(limit);
-        for host in busy_hosts {
-            query = query.bind(host);
-        }
-        let ids: Vec<i64> = query.fetch_all(&self.pool).await?;
+        let ids = self
+            .claim_deliveries(QueueTable::ActivityPub, now, lease_until, limit, busy_hosts)
+            .await?;
         if ids.is_empty() {
             return Ok(Vec::new());
         }
-        let list = ids
-            .iter()
-            .map(i64::to_string)
-            .collect::<Vec<_>>()
-            .join(", ");
         let sql = format!(
             "SELECT d.id, d.activity_id, d.actor, d.inbox, d.host, d.attempts, a.json \
              FROM fed_deliveries d JOIN fed_activities a ON a.id = d.activity_id \
-             WHERE d.id IN ({list}) ORDER BY d.id"
+             WHERE d.id IN ({}) ORDER BY d.id",
+            id_list(&ids)
         );
         let rows = sqlx::query(&sql).fetch_all(&self.pool).await?;
         rows.iter()
@@ -81,32 +51,6 @@ impl Store {
                 })
             })
             .collect()
-    }
-
-    /// Gives claimed deliveries back untouched (their host was busy).
-    pub async fn fed_release_deliveries(&self, ids: &[i64]) -> Result<(), StoreError> {
-        super::super::release_deliveries(&self.pool, "fed_deliveries", ids).await
-    }
-
-    /// Finishes a delivery: `done`, `dropped`, or back to `pending` at `retry_at`.
-    pub async fn fed_finish_delivery(
-        &self,
-        id: i64,
-        status: &str,
-        retry_at: Option<DateTime<Utc>>,
-        error: Option<&str>,
-        now: DateTime<Utc>,
-    ) -> Result<(), StoreError> {
-        super::super::finish_delivery(
-            &self.pool,
-            "fed_deliveries",
-            id,
-            status,
-            retry_at,
-            error,
-            now,
-        )
-        .await
     }
 
     pub async fn fed_delivery_counts(&self) -> Result<DeliveryCounts, StoreError> {

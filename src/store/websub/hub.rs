@@ -4,7 +4,8 @@
 
 use chrono::{DateTime, Utc};
 
-use crate::store::{from_millis, get, opt_from_millis, to_millis, Backend, Store, StoreError};
+use crate::store::queue::{id_list, QueueTable};
+use crate::store::{from_millis, get, opt_from_millis, to_millis, Store, StoreError};
 
 /// Someone subscribed to one of our feeds (`pending` until verified).
 #[derive(Clone, Debug)]
@@ -234,8 +235,8 @@ impl Store {
         Ok(out)
     }
 
-    /// Claims up to `limit` due deliveries until `lease_until` (SKIP
-    /// LOCKED on PostgreSQL, so several processes share the queue).
+    /// Claims up to `limit` due copies until `lease_until` (see
+    /// `claim_deliveries`), with their subscriber's secret, in one read.
     pub async fn websub_claim(
         &self,
         now: DateTime<Utc>,
@@ -243,77 +244,34 @@ impl Store {
         limit: i64,
         busy_hosts: &[String],
     ) -> Result<Vec<HubDelivery>, StoreError> {
-        // Hosts at their limit wait for a later claim (see the federation
-        // queue's claim).
-        let skip = super::super::skip_hosts("host", busy_hosts, 4);
-        let lock = match self.backend {
-            Backend::Postgres => " FOR UPDATE SKIP LOCKED",
-            Backend::Sqlite => "",
-        };
-        let sql = format!(
-            "UPDATE websub_deliveries SET claimed_until = $2 WHERE id IN (\
-               SELECT id FROM websub_deliveries WHERE status = 'pending' \
-               AND next_attempt_at <= $1 AND claimed_until < $1 {skip}\
-               ORDER BY next_attempt_at, id LIMIT $3{lock}) \
-             AND claimed_until < $1 RETURNING id"
-        );
-        let mut query = sqlx::query_scalar(&sql)
-            .bind(to_millis(now))
-            .bind(to_millis(lease_until))
-            .bind(limit.max(0));
-        for host in busy_hosts {
-            query = query.bind(host);
-        }
-        let ids: Vec<i64> = query.fetch_all(&self.pool).await?;
-        let mut out = Vec::with_capacity(ids.len());
-        for id in ids {
-            let r = sqlx::query(
-                "SELECT d.id, d.topic, d.callback, d.host, d.content_type, d.body, d.attempts, \
-                 s.secret, s.state FROM websub_deliveries d LEFT JOIN websub_subscribers s \
-                 ON s.topic = d.topic AND s.callback = d.callback WHERE d.id = $1",
-            )
-            .bind(id)
-            .fetch_one(&self.pool)
+        let ids = self
+            .claim_deliveries(QueueTable::WebSub, now, lease_until, limit, busy_hosts)
             .await?;
-            out.push(HubDelivery {
-                id: get(&r, "id")?,
-                topic: get(&r, "topic")?,
-                callback: get(&r, "callback")?,
-                host: get(&r, "host")?,
-                content_type: get(&r, "content_type")?,
-                body: get(&r, "body")?,
-                attempts: get(&r, "attempts")?,
-                secret: get(&r, "secret")?,
-                subscribed: get::<Option<String>>(&r, "state")?.as_deref() == Some("active"),
-            });
+        if ids.is_empty() {
+            return Ok(Vec::new());
         }
-        Ok(out)
-    }
-
-    /// Gives claimed copies back untouched (their host was busy).
-    pub async fn websub_release(&self, ids: &[i64]) -> Result<(), StoreError> {
-        super::super::release_deliveries(&self.pool, "websub_deliveries", ids).await
-    }
-
-    /// `done`, `dropped`, or back to `pending` at `retry_at`.
-    pub async fn websub_finish(
-        &self,
-        id: i64,
-        status: &str,
-        retry_at: Option<DateTime<Utc>>,
-        error: Option<&str>,
-        now: DateTime<Utc>,
-    ) -> Result<(), StoreError> {
-        super::super::finish_delivery(
-            &self.pool,
-            "websub_deliveries",
-            id,
-            status,
-            retry_at,
-            error,
-            now,
-        )
-        .await
+        let sql = format!(
+            "SELECT d.id, d.topic, d.callback, d.host, d.content_type, d.body, d.attempts, \
+             s.secret, s.state FROM websub_deliveries d LEFT JOIN websub_subscribers s \
+             ON s.topic = d.topic AND s.callback = d.callback WHERE d.id IN ({}) ORDER BY d.id",
+            id_list(&ids)
+        );
+        let rows = sqlx::query(&sql).fetch_all(&self.pool).await?;
+        rows.iter()
+            .map(|r| {
+                Ok(HubDelivery {
+                    id: get(r, "id")?,
+                    topic: get(r, "topic")?,
+                    callback: get(r, "callback")?,
+                    host: get(r, "host")?,
+                    content_type: get(r, "content_type")?,
+                    body: get(r, "body")?,
+                    attempts: get(r, "attempts")?,
+                    secret: get(r, "secret")?,
+                    subscribed: get::<Option<String>>(r, "state")?.as_deref() == Some("active"),
+                })
+            })
+            .collect()
     }
 
     /// Makes every pending delivery due now (`wirebridge websub retry`).

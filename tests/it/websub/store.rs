@@ -2,7 +2,7 @@
 //! hub subscribers re-subscribing, and the delivery queue's claims.
 
 use chrono::{Duration, Utc};
-use wirebridge::store::Store;
+use wirebridge::store::{Finish, QueueTable, Store};
 
 use crate::support::{drop_postgres, postgres_url, sqlite_url};
 
@@ -127,7 +127,10 @@ async fn bookkeeping(store: &Store) {
     );
     // Given back because its host was busy: not claimable while the host
     // is named busy, claimable again otherwise.
-    store.websub_release(&[jobs[0].id]).await.unwrap();
+    store
+        .release_deliveries(QueueTable::WebSub, &[jobs[0].id])
+        .await
+        .unwrap();
     let busy = ["reader.example".to_string()];
     assert!(
         store
@@ -147,11 +150,10 @@ async fn bookkeeping(store: &Store) {
         "released"
     );
     store
-        .websub_finish(
+        .finish_delivery(
+            QueueTable::WebSub,
             jobs[0].id,
-            "pending",
-            Some(now + Duration::seconds(60)),
-            Some("503"),
+            &Finish::retry_at(now + Duration::seconds(60), "503"),
             now,
         )
         .await
@@ -171,7 +173,7 @@ async fn bookkeeping(store: &Store) {
         .unwrap();
     assert_eq!(again[0].attempts, 1);
     store
-        .websub_finish(again[0].id, "done", None, None, now)
+        .finish_delivery(QueueTable::WebSub, again[0].id, &Finish::done(), now)
         .await
         .unwrap();
     let c = store.websub_delivery_counts().await.unwrap();
