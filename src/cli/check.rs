@@ -5,8 +5,8 @@ use std::fmt::Write;
 
 use comfy_table::{presets, Table};
 
-use super::when::interval;
 use crate::config::{mask_url, Config};
+use crate::domain::when::interval;
 
 pub fn describe(c: &Config) -> String {
     let mut out = String::new();

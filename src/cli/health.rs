@@ -8,8 +8,8 @@ use anyhow::Context;
 use comfy_table::{presets, Table};
 use indicatif::{ProgressBar, ProgressStyle};
 
-use super::when::{elapsed, relative};
 use crate::config::Config;
+use crate::domain::when::{elapsed, relative};
 use crate::domain::SourceId;
 use crate::ingest::poll::{PollOutcome, PollReport, Poller};
 use crate::store::Store;

@@ -9,7 +9,6 @@ mod ops;
 mod retract;
 mod stories;
 pub mod websub;
-pub(crate) mod when;
 
 use std::path::PathBuf;
 

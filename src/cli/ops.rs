@@ -7,8 +7,8 @@ use anyhow::Context;
 use chrono::Utc;
 use comfy_table::{presets, Table};
 
-use super::when::relative;
 use crate::config::Config;
+use crate::domain::when::relative;
 use crate::store::{Backend, Store};
 
 async fn open(config: &Config) -> anyhow::Result<Store> {

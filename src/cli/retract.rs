@@ -16,7 +16,8 @@ pub async fn retract(config: Config, url: &str) -> anyhow::Result<()> {
             crate::config::mask_url(&config.database.url)
         )
     })?;
-    let story = match store.story_id_for_url(url).await {
+    let keys = crate::link::url_lookup_keys(url);
+    let story = match store.story_id_for_url(url, &keys).await {
         Ok(id) => id,
         Err(StoreError::NotFound) => anyhow::bail!("no story has the URL {url}"),
         Err(e) => return Err(e).context("looking the story up"),

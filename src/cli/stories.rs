@@ -6,8 +6,8 @@ use std::collections::HashMap;
 use anyhow::Context;
 use comfy_table::{presets, Table};
 
-use super::when::relative;
 use crate::config::Config;
+use crate::domain::when::relative;
 use crate::domain::{EntryRole, Lang};
 use crate::store::{Store, StoredEntry};
 use crate::stories::{LinkOutcome, Linker};

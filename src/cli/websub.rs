@@ -6,8 +6,8 @@ use anyhow::Context;
 use chrono::{DateTime, Utc};
 use comfy_table::{presets, Table};
 
-use super::when::relative;
 use crate::config::Config;
+use crate::domain::when::relative;
 use crate::store::Store;
 
 pub async fn websub(config: Config, retry_now: bool) -> anyhow::Result<()> {

@@ -5,6 +5,7 @@ mod entry;
 mod lang;
 mod source;
 mod story;
+pub mod when;
 
 pub use entry::{Entry, EntryKey, EntryLink, Image, LangOrigin, LinkRel, Person};
 pub use lang::{Lang, LangError};

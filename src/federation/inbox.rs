@@ -25,10 +25,11 @@ use serde_json::Value;
 use url::Url;
 
 use super::activity;
+use super::error::InboxError;
 use super::remote::RemoteActor;
 use super::signature::{self, Rejected};
 use super::Federation;
-use crate::store::{FollowerRow, StoreError};
+use crate::store::FollowerRow;
 
 /// Bodies above this are refused with 413 (Mastodon's own limit is 1 MiB;
 /// an activity is a few KiB).
@@ -36,35 +37,6 @@ pub const MAX_BODY_BYTES: usize = 256 * 1024;
 /// Remote fetches one inbox POST may cause (the actor, a key document, one
 /// redirect each).
 const FETCHES_PER_ACTIVITY: u32 = 6;
-
-#[derive(Debug, thiserror::Error)]
-pub enum InboxError {
-    #[error("{0}")]
-    Unauthorized(#[from] Rejected),
-    #[error("{0}")]
-    Federation(#[from] ApError),
-    #[error("not an activity: {0}")]
-    BadRequest(String),
-    #[error(transparent)]
-    Store(#[from] StoreError),
-    #[error("federation is not set up: {0}")]
-    Setup(String),
-}
-
-impl InboxError {
-    /// The HTTP status the sender gets.
-    pub fn status(&self) -> u16 {
-        match self {
-            InboxError::Unauthorized(_) => 401,
-            InboxError::Federation(ApError::ParseReceivedActivity { .. }) => 400,
-            // A bad digest or signature, an actor we cannot fetch, an id on
-            // another domain than its actor: not authenticated.
-            InboxError::Federation(_) => 401,
-            InboxError::BadRequest(_) => 400,
-            InboxError::Store(_) | InboxError::Setup(_) => 500,
-        }
-    }
-}
 
 /// What happened to an accepted activity (for logs).
 #[derive(Debug, PartialEq, Eq)]

@@ -14,6 +14,7 @@ pub mod activity;
 pub mod actor;
 pub mod client;
 pub mod delivery;
+pub mod error;
 pub mod inbox;
 pub mod keys;
 pub mod object;

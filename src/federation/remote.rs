@@ -15,7 +15,7 @@ use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use url::Url;
 
-use super::inbox::InboxError;
+use super::error::InboxError;
 use super::Federation;
 use crate::store::RemoteActorRow;
 

@@ -238,7 +238,8 @@ pub async fn translations(
     let Some(url) = canonical_url(&raw) else {
         return problem(StatusCode::BAD_REQUEST, "url: not an absolute http(s) URL");
     };
-    let story_id = match state.store.story_id_for_url(&url).await {
+    let keys = crate::link::url_lookup_keys(&url);
+    let story_id = match state.store.story_id_for_url(&url, &keys).await {
         Ok(id) => id,
         Err(StoreError::NotFound) => {
             return problem(

@@ -47,6 +47,22 @@ pub enum PollOutcome {
 }
 
 impl PollOutcome {
+    /// The `outcome` label of `wirebridge_polls_total`: no spaces, stable
+    /// for dashboards.
+    pub fn metric_label(self) -> &'static str {
+        match self {
+            PollOutcome::Fetched => "fetched",
+            PollOutcome::Unchanged => "unchanged",
+            PollOutcome::NotModified => "not_modified",
+            PollOutcome::RateLimited => "rate_limited",
+            PollOutcome::Gone => "gone",
+            PollOutcome::Failed => "failed",
+            PollOutcome::Skipped => "skipped",
+            PollOutcome::Elsewhere => "elsewhere",
+        }
+    }
+
+    /// For people: logs and tables.
     pub fn as_str(self) -> &'static str {
         match self {
             PollOutcome::Fetched => "fetched",
@@ -325,7 +341,13 @@ impl Poller {
             ms = report.elapsed.as_millis() as u64,
             "polled"
         );
-        crate::observe::poll_finished(&report);
+        crate::observe::poll_finished(
+            report.source.as_str(),
+            report.outcome.metric_label(),
+            report.new,
+            report.updated,
+            report.elapsed,
+        );
         report
     }
 

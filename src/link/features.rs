@@ -175,6 +175,18 @@ impl Features {
     }
 }
 
+/// The index keys under which entries name `canonical`, in the order a
+/// look-up by URL trusts them: an entry at that URL, an entry whose
+/// original it is, an entry that lists it as a language alternate.
+pub fn url_lookup_keys(canonical: &str) -> Vec<String> {
+    let loose = loose_url(canonical);
+    vec![
+        format!("url:{loose}"),
+        format!("orig:{loose}"),
+        format!("alt:{loose}"),
+    ]
+}
+
 /// The form URLs are matched in: scheme and a leading `www.` dropped, so
 /// `http://www.x.example/a` and `https://x.example/a` meet. Input is
 /// already canonical (no tracking parameters, fragment or trailing slash).

@@ -11,7 +11,7 @@ mod shape;
 mod text;
 
 pub use evidence::{evidence_score, EVIDENCE_THRESHOLD};
-pub use features::{looks_like_an_article, loose_url, Features, Keys};
+pub use features::{looks_like_an_article, loose_url, url_lookup_keys, Features, Keys};
 pub use minhash::{jaccard, NEAR_DUPLICATE_JACCARD};
 pub use rules::{assign_roles, relation, relation_with, Member, Relation, Rule};
 pub use shape::{UrlPattern, UrlPatternError};

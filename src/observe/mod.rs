@@ -20,7 +20,6 @@ use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 pub use http::track_http;
 pub use recent::RejectionLog;
 
-use crate::ingest::poll::{PollOutcome, PollReport};
 use crate::store::{QueueStats, Store, StoreError};
 
 /// Latency buckets (seconds): a loopback answer to a slow feed.
@@ -107,32 +106,23 @@ fn describe() {
     );
 }
 
-/// One finished poll.
-pub fn poll_finished(report: &PollReport) {
+/// One finished poll of `source`; `outcome` is `PollOutcome::metric_label`.
+pub fn poll_finished(
+    source: &str,
+    outcome: &'static str,
+    new: usize,
+    updated: usize,
+    elapsed: Duration,
+) {
     handle();
-    let source = report.source.to_string();
-    counter!("wirebridge_polls_total", "source" => source.clone(), "outcome" => outcome_label(report.outcome))
+    let source = source.to_string();
+    counter!("wirebridge_polls_total", "source" => source.clone(), "outcome" => outcome)
         .increment(1);
-    counter!("wirebridge_entries_new_total", "source" => source.clone())
-        .increment(report.new as u64);
+    counter!("wirebridge_entries_new_total", "source" => source.clone()).increment(new as u64);
     counter!("wirebridge_entries_updated_total", "source" => source.clone())
-        .increment(report.updated as u64);
+        .increment(updated as u64);
     histogram!("wirebridge_poll_duration_seconds", "source" => source)
-        .record(report.elapsed.as_secs_f64());
-}
-
-/// Label values without spaces, stable for dashboards.
-pub fn outcome_label(outcome: PollOutcome) -> &'static str {
-    match outcome {
-        PollOutcome::Fetched => "fetched",
-        PollOutcome::Unchanged => "unchanged",
-        PollOutcome::NotModified => "not_modified",
-        PollOutcome::RateLimited => "rate_limited",
-        PollOutcome::Gone => "gone",
-        PollOutcome::Failed => "failed",
-        PollOutcome::Skipped => "skipped",
-        PollOutcome::Elsewhere => "elsewhere",
-    }
+        .record(elapsed.as_secs_f64());
 }
 
 /// One entry linked; `rule` is `None` when it started a story of its own.

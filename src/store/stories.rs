@@ -290,26 +290,40 @@ impl Store {
         StoredEntry::from_row(&row)
     }
 
-    /// The story an URL belongs to: an entry's own URL, or an original
-    /// article that entries point at without it being ingested itself.
-    pub async fn story_id_for_url(&self, url: &str) -> Result<i64, StoreError> {
+    /// The story an URL belongs to: an entry's own URL, or else the first
+    /// of `keys` (linking's index keys for that URL, in order of
+    /// precedence: `link::url_lookup_keys`) that some linked entry holds —
+    /// an original article that entries point at without it being
+    /// ingested itself, say.
+    pub async fn story_id_for_url(&self, url: &str, keys: &[String]) -> Result<i64, StoreError> {
         if let Ok(e) = self.entry_by_url(url).await {
             if let Some(l) = e.link {
                 return Ok(l.story_id);
             }
         }
-        let loose = crate::link::loose_url(url);
-        let id: Option<i64> = sqlx::query_scalar(
-            "SELECT e.story_id FROM entry_keys k JOIN entries e ON e.id = k.entry_id \
-             WHERE k.key IN ($1, $2, $3) AND e.story_id IS NOT NULL \
-             ORDER BY k.key DESC, e.id LIMIT 1",
-        )
-        .bind(format!("url:{loose}"))
-        .bind(format!("orig:{loose}"))
-        .bind(format!("alt:{loose}"))
-        .fetch_optional(&self.pool)
-        .await?;
-        id.ok_or(StoreError::NotFound)
+        if keys.is_empty() {
+            return Err(StoreError::NotFound);
+        }
+        let sql = format!(
+            "SELECT k.key, e.story_id FROM entry_keys k JOIN entries e ON e.id = k.entry_id \
+             WHERE k.key IN ({}) AND e.story_id IS NOT NULL ORDER BY e.id",
+            placeholders(1, keys.len())
+        );
+        let mut query = sqlx::query(&sql);
+        for key in keys {
+            query = query.bind(key);
+        }
+        let rows = query.fetch_all(&self.pool).await?;
+        let mut best: Option<(usize, i64)> = None;
+        for r in &rows {
+            let key: String = get(r, "key")?;
+            let story: i64 = get(r, "story_id")?;
+            let rank = keys.iter().position(|k| *k == key).unwrap_or(usize::MAX);
+            if best.is_none_or(|(b, _)| rank < b) {
+                best = Some((rank, story));
+            }
+        }
+        best.map(|(_, id)| id).ok_or(StoreError::NotFound)
     }
 
     pub async fn story(&self, id: i64) -> Result<StoryRow, StoreError> {

@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 use maud::{html, Markup, DOCTYPE};
 
 use super::page::{Health, SourceLine, Status, StoryBlock};
-use crate::cli::when::relative;
+use crate::domain::when::relative;
 
 fn layout(title: &str, body: Markup) -> Html<String> {
     Html(

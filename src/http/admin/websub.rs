@@ -4,7 +4,7 @@
 use chrono::{DateTime, Utc};
 use maud::{html, Markup};
 
-use crate::cli::when::relative;
+use crate::domain::when::relative;
 use crate::store::{HubSubscriber, Store, StoreError, Subscription, WebSubDeliveryCounts};
 
 pub struct WebSubStatus {

@@ -1,5 +1,5 @@
-//! Times and durations the way people read them in a table: "3m ago",
-//! "in 12m", "240 ms".
+//! Times and durations the way people read them in the CLI's tables and
+//! on the admin page: "3m ago", "in 12m", "240 ms".
 
 use std::time::Duration;
 
