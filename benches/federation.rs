@@ -22,7 +22,7 @@ use wirebridge::config::Config;
 use wirebridge::domain::{Entry, EntryKey, Lang, LangOrigin, SourceId};
 use wirebridge::federation::keys::{self, Signer};
 use wirebridge::federation::signature::sign_post;
-use wirebridge::federation::{delivery, planner, Federation};
+use wirebridge::federation::{delivery, planner};
 use wirebridge::store::{FollowerRow, NewActivity, Store};
 use wirebridge::stories::Linker;
 
@@ -97,7 +97,9 @@ delivery_per_host = {CONCURRENCY}
     );
     let config = Arc::new(Config::parse(Path::new("bench.toml"), &toml).expect("config"));
     let store = Store::open(&db).await.expect("store");
-    let fed = Federation::new(Arc::clone(&config), store.clone()).expect("fed");
+    let fed = wirebridge::app::App::build(Arc::clone(&config), store.clone())
+        .expect("services")
+        .federation;
     fed.ensure_actors().await.expect("actor");
     let t = Instant::now();
     for f in 0..FOLLOWERS {
@@ -130,7 +132,6 @@ delivery_per_host = {CONCURRENCY}
         .await
         .expect("upsert");
     Linker::new(store.clone(), &config)
-        .expect("linker")
         .link_entries(&s.changed_ids)
         .await
         .expect("link");

@@ -5,7 +5,6 @@
 //! Run: `cargo bench --bench ingest`. Only 127.0.0.1 is contacted.
 
 use std::path::Path;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use axum::extract::Path as UrlPath;
@@ -13,7 +12,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::IntoResponse;
 use wirebridge::config::Config;
 use wirebridge::domain::{Lang, SourceId};
-use wirebridge::ingest::poll::{PollOutcome, Poller};
+use wirebridge::ingest::poll::PollOutcome;
 use wirebridge::normalize::{parse_feed, FeedContext};
 use wirebridge::store::Store;
 
@@ -109,7 +108,9 @@ async fn bench_304(feeds: usize) {
     }
     let config = Config::parse(Path::new("bench.toml"), &toml).expect("config");
     let store = Store::open(&db).await.expect("store");
-    let poller = Poller::new(Arc::new(config), store).expect("poller");
+    let poller = wirebridge::app::App::build(config, store)
+        .expect("services")
+        .poller;
     poller.sync_sources().await.expect("sync");
 
     let prime = Instant::now();

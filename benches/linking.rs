@@ -154,7 +154,7 @@ async fn run() {
     wirebridge::ingest::poll::register_sources(&store, &config)
         .await
         .expect("sources");
-    let linker = Linker::new(store.clone(), &config).expect("linker");
+    let linker = Linker::new(store.clone(), &config);
     let mut rng = StdRng::seed_from_u64(42);
     let vocab = (0..8000)
         .map(|_| {

@@ -1,8 +1,12 @@
-//! `serve`: one cancellation token from SIGINT/SIGTERM, every task tracked,
-//! HTTP stops accepting first, workers drain within a bound, and a task that
-//! dies unexpectedly stops the whole process loudly.
+//! `serve`: builds every service once (`App`), starts the workers and
+//! HTTP, and stops in order: HTTP stops accepting first (its own token),
+//! then the workers get a bounded time to drain, then the background jobs
+//! requests started. A task that ends unexpectedly stops the whole process
+//! loudly.
 
+use std::future::Future;
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -11,46 +15,44 @@ use tokio::net::TcpListener;
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
-use crate::config::Config;
-use crate::http::{self, AppState};
-use crate::ingest::poll::Poller;
+use crate::app::App;
+use crate::config::{Config, Live};
 use crate::store::Store;
 
-/// How long the tasks get to finish after a stop was asked for.
+/// How long HTTP, then the workers, get to finish after a stop was asked.
 const SHUTDOWN_BOUND: Duration = Duration::from_secs(20);
 
 /// The assembled daemon, bound but not yet running: tests build one on
 /// port 0 and read `local_addr` before running it.
 pub struct Daemon {
     listener: TcpListener,
-    state: AppState,
-    poller: Arc<Poller>,
-    /// The feed cache, shared by the feed routes and the WebSub task.
-    feeds: crate::publish::Feeds,
+    app: App,
+    /// Announces feed changes to an external WebSub hub, if one is set.
+    pinger: Option<crate::publish::websub::Pinger>,
 }
 
+/// Named long-running tasks; each ends with its name and result.
+type Tasks = JoinSet<(&'static str, anyhow::Result<()>)>;
+
 impl Daemon {
+    /// Every service, then the listening socket: a service that cannot be
+    /// built fails `serve` before anything is served.
     pub async fn build(config: Config) -> anyhow::Result<Daemon> {
-        let config = Arc::new(config);
-        let store = Store::open(&config.database.url).await.with_context(|| {
-            format!(
-                "opening the database {}",
-                crate::config::mask_url(&config.database.url)
-            )
-        })?;
-        let listener = TcpListener::bind(config.server.bind)
+        let bind = config.server.bind;
+        let app = App::open(config).await?;
+        let pinger = if app.hub.is_some() {
+            None
+        } else {
+            crate::publish::websub::Pinger::new(app.feeds.clone())
+                .context("setting up WebSub pings")?
+        };
+        let listener = TcpListener::bind(bind)
             .await
-            .with_context(|| format!("binding {}", config.server.bind))?;
-        let poller = Arc::new(Poller::new(Arc::clone(&config), store.clone())?);
-        let feeds = crate::publish::Feeds::new(Arc::clone(&config), store.clone());
+            .with_context(|| format!("binding {bind}"))?;
         Ok(Daemon {
             listener,
-            state: AppState {
-                config: config.into(),
-                store,
-            },
-            poller,
-            feeds,
+            app,
+            pinger,
         })
     }
 
@@ -59,121 +61,169 @@ impl Daemon {
     }
 
     pub fn store(&self) -> &Store {
-        &self.state.store
+        &self.app.store
     }
 
-    /// Runs HTTP and the poller until `cancel` fires or one of them fails.
+    pub fn app(&self) -> &App {
+        &self.app
+    }
+
+    /// Runs HTTP and the workers until `cancel` fires or one of them ends.
     pub async fn run_until_stopped(self, cancel: CancellationToken) -> anyhow::Result<()> {
-        let mut tasks: JoinSet<(&'static str, anyhow::Result<()>)> = JoinSet::new();
-        let app = http::router_with_poller(
-            self.state.clone(),
-            self.feeds.clone(),
-            Some(Arc::clone(&self.poller)),
-        );
-        let http_cancel = cancel.clone();
-        let listener = self.listener;
-        tasks.spawn(async move {
-            let served = axum::serve(listener, app)
-                .with_graceful_shutdown(async move { http_cancel.cancelled().await })
+        let Daemon {
+            listener,
+            app,
+            pinger,
+        } = self;
+        let http_stop = CancellationToken::new();
+        let mut http: Tasks = JoinSet::new();
+        let router = crate::http::router(app.clone());
+        let stop = http_stop.clone();
+        http.spawn(async move {
+            let served = axum::serve(listener, router)
+                .with_graceful_shutdown(async move { stop.cancelled().await })
                 .await
                 .map_err(anyhow::Error::from);
             ("http", served)
         });
-        let poll_cancel = cancel.clone();
-        let poller = self.poller;
-        let (reload_poller, reload_cancel) = (Arc::clone(&poller), cancel.clone());
-        let websub_poller = Arc::clone(&poller);
-        tasks.spawn(async move { ("poller", poller.run_until_stopped(poll_cancel).await) });
-        let config = self.state.config.get();
-        let path = config.path.clone();
-        let reload = Reload {
-            poller: reload_poller,
-            feeds: self.feeds.clone(),
-            live: self.state.config.clone(),
-        };
-        tasks.spawn(async move {
-            (
-                "reload",
-                reload_on_hangup(path, reload, reload_cancel).await,
-            )
-        });
-        if config.websub.builtin {
-            // We are the hub: no pings; watch the feeds and deliver.
-            let (feeds, watch_cancel) = (self.feeds.clone(), cancel.clone());
-            tasks.spawn(async move {
-                (
-                    "websub hub",
-                    crate::websub::hub::watch(feeds, watch_cancel).await,
-                )
-            });
-            let (store, send_cancel) = (self.state.store.clone(), cancel.clone());
-            let send_config = Arc::clone(&config);
-            tasks.spawn(async move {
-                let sent = crate::websub::delivery::run(send_config, store, send_cancel).await;
-                ("websub delivery", sent)
-            });
-        } else if let Some(pinger) = crate::publish::websub::Pinger::new(self.feeds.clone())? {
-            let websub_cancel = cancel.clone();
-            tasks.spawn(async move { ("websub", pinger.run_until_stopped(websub_cancel).await) });
-        }
-        let subscriber = crate::websub::subscriber::Subscriber::new(
-            &config,
-            Arc::clone(&websub_poller),
-            self.state.store.clone(),
-        )?;
-        let sub_cancel = cancel.clone();
-        tasks.spawn(async move {
-            (
-                "websub subscriber",
-                subscriber.run_until_stopped(sub_cancel).await,
-            )
-        });
-        let fed =
-            crate::federation::Federation::new(Arc::clone(&config), self.state.store.clone())?;
-        let (plan_fed, plan_cancel, send_cancel) =
-            (Arc::clone(&fed), cancel.clone(), cancel.clone());
-        tasks.spawn(async move {
-            let planned = crate::federation::planner::run(plan_fed, plan_cancel).await;
-            ("federation planner", planned)
-        });
-        tasks.spawn(async move {
-            let sent = crate::federation::delivery::run(fed, send_cancel).await;
-            ("federation delivery", sent)
-        });
-        let upkeep_cancel = cancel.clone();
-        tasks.spawn(async move {
-            crate::observe::run_upkeep_until_stopped(upkeep_cancel).await;
-            ("metrics upkeep", Ok(()))
-        });
+        let workers_stop = CancellationToken::new();
+        let mut workers = start_workers(&app, pinger, &workers_stop);
         tracing::info!("wirebridge is running");
 
         let mut failure = None;
-        while let Some(joined) = tokio::select! {
-            j = tasks.join_next() => j,
-            _ = cancel.cancelled() => None,
-        } {
-            let (name, result) = joined.context("a task panicked")?;
-            report_exit(name, &result, &cancel);
-            if let Err(e) = result {
-                failure = Some(e.context(format!("{name} failed")));
-            }
-            cancel.cancel();
+        tokio::select! {
+            _ = cancel.cancelled() => {}
+            Some(joined) = http.join_next() => failure = ended(joined, &cancel),
+            Some(joined) = workers.join_next() => failure = ended(joined, &cancel),
         }
         cancel.cancel();
-        let drain = async {
-            while let Some(joined) = tasks.join_next().await {
-                if let Ok((name, result)) = joined {
-                    report_exit(name, &result, &cancel);
-                }
-            }
-        };
-        if tokio::time::timeout(SHUTDOWN_BOUND, drain).await.is_err() {
-            tracing::warn!("tasks still running after {SHUTDOWN_BOUND:?}; stopping anyway");
-            tasks.abort_all();
+        // HTTP first: no new requests while the workers wind down.
+        http_stop.cancel();
+        drain("http", &mut http, &cancel).await;
+        workers_stop.cancel();
+        drain("workers", &mut workers, &cancel).await;
+        app.tasks.close();
+        if tokio::time::timeout(SHUTDOWN_BOUND, app.tasks.wait())
+            .await
+            .is_err()
+        {
+            tracing::warn!("background jobs still running after {SHUTDOWN_BOUND:?}");
         }
-        self.state.store.close().await;
+        app.store.close().await;
         tracing::info!("wirebridge stopped");
         failure.map_or(Ok(()), Err)
+    }
+}
+
+/// Every long-running worker of the process, each on `app`'s services.
+fn start_workers(
+    app: &App,
+    pinger: Option<crate::publish::websub::Pinger>,
+    stop: &CancellationToken,
+) -> Tasks {
+    let mut tasks: Tasks = JoinSet::new();
+    let mut spawn = |name: &'static str, work: std::pin::Pin<Box<dyn WorkFuture>>| {
+        tasks.spawn(async move { (name, work.await) });
+    };
+    let config = app.config.get();
+    spawn(
+        "poller",
+        Box::pin(Arc::clone(&app.poller).run_until_stopped(stop.clone())),
+    );
+    spawn(
+        "reload",
+        Box::pin(reload_on_hangup(
+            config.path.clone(),
+            app.config.clone(),
+            stop.clone(),
+        )),
+    );
+    if app.hub.is_some() {
+        // We are the hub: no pings; watch the feeds and deliver.
+        spawn(
+            "websub hub",
+            Box::pin(crate::websub::hub::watch(app.feeds.clone(), stop.clone())),
+        );
+        spawn(
+            "websub delivery",
+            Box::pin(crate::websub::delivery::run(
+                Arc::clone(&config),
+                app.store.clone(),
+                Arc::clone(&app.fetcher),
+                stop.clone(),
+            )),
+        );
+    } else if let Some(pinger) = pinger {
+        spawn("websub", Box::pin(pinger.run_until_stopped(stop.clone())));
+    }
+    let subscriber = crate::websub::subscriber::Subscriber::new(
+        app.config.clone(),
+        app.store.clone(),
+        Arc::clone(&app.fetcher),
+    );
+    spawn(
+        "websub subscriber",
+        Box::pin(subscriber.run_until_stopped(stop.clone())),
+    );
+    spawn(
+        "federation planner",
+        Box::pin(crate::federation::planner::run(
+            Arc::clone(&app.federation),
+            app.linker.changes(),
+            stop.clone(),
+        )),
+    );
+    spawn(
+        "federation delivery",
+        Box::pin(crate::federation::delivery::run(
+            Arc::clone(&app.federation),
+            stop.clone(),
+        )),
+    );
+    let upkeep = stop.clone();
+    spawn(
+        "metrics upkeep",
+        Box::pin(async move {
+            crate::observe::run_upkeep_until_stopped(upkeep).await;
+            Ok(())
+        }),
+    );
+    tasks
+}
+
+/// A worker's body: runs until its token fires.
+trait WorkFuture: Future<Output = anyhow::Result<()>> + Send {}
+impl<F: Future<Output = anyhow::Result<()>> + Send> WorkFuture for F {}
+
+/// A task ended before anyone asked: logged, and the process stops.
+fn ended(
+    joined: Result<(&'static str, anyhow::Result<()>), tokio::task::JoinError>,
+    cancel: &CancellationToken,
+) -> Option<anyhow::Error> {
+    match joined {
+        Ok((name, result)) => {
+            report_exit(name, &result, cancel);
+            result.err().map(|e| e.context(format!("{name} failed")))
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "a task panicked");
+            Some(anyhow::anyhow!("a task panicked: {e}"))
+        }
+    }
+}
+
+/// Waits for `tasks` to finish within the bound, then abandons them.
+async fn drain(what: &str, tasks: &mut Tasks, cancel: &CancellationToken) {
+    let all = async {
+        while let Some(joined) = tasks.join_next().await {
+            if let Ok((name, result)) = joined {
+                report_exit(name, &result, cancel);
+            }
+        }
+    };
+    if tokio::time::timeout(SHUTDOWN_BOUND, all).await.is_err() {
+        tracing::warn!("{what} still running after {SHUTDOWN_BOUND:?}; stopping anyway");
+        tasks.abort_all();
     }
 }
 
@@ -185,59 +235,49 @@ fn report_exit(name: &str, result: &anyhow::Result<()>, cancel: &CancellationTok
     }
 }
 
-/// Who adopts a reloaded configuration.
-struct Reload {
-    poller: Arc<Poller>,
-    feeds: crate::publish::Feeds,
-    live: crate::config::Live,
-}
-
 /// SIGHUP: re-reads and re-validates the configuration file; a good one
-/// reaches the poller and linker (sources, roles, URL shapes), the feeds
-/// and the pages (sources' names and roles), a bad one is logged and the
-/// running configuration kept. The listening address, the public URL, the
-/// database, actors and the WebSub mode need a restart.
+/// replaces the running configuration (`Live::set`), which every part
+/// reads — the poller registers sources added, the linker and the feeds
+/// follow roles, names and URL shapes. A bad one is logged and the running
+/// configuration kept. The listening address, the public URL, the
+/// database, actors, fetch limits and the WebSub mode need a restart.
+#[cfg(unix)]
 async fn reload_on_hangup(
-    path: std::path::PathBuf,
-    reload: Reload,
+    path: PathBuf,
+    live: Live,
     cancel: CancellationToken,
 ) -> anyhow::Result<()> {
-    #[cfg(unix)]
-    {
-        use tokio::signal::unix::{signal, SignalKind};
-        let mut hangups = signal(SignalKind::hangup()).context("listening for SIGHUP")?;
-        loop {
-            tokio::select! {
-                _ = cancel.cancelled() => return Ok(()),
-                got = hangups.recv() => if got.is_none() { return Ok(()) },
+    use tokio::signal::unix::{signal, SignalKind};
+    let mut hangups = signal(SignalKind::hangup()).context("listening for SIGHUP")?;
+    loop {
+        tokio::select! {
+            _ = cancel.cancelled() => return Ok(()),
+            got = hangups.recv() => if got.is_none() { return Ok(()) },
+        }
+        match Config::load(&path) {
+            Ok(config) => {
+                let sources = config.sources.len();
+                live.set(Arc::new(config));
+                tracing::info!(sources, "configuration reloaded");
             }
-            match Config::load(&path) {
-                Ok(config) => {
-                    let sources = config.sources.len();
-                    let config = Arc::new(config);
-                    match reload.poller.replace_config(Arc::clone(&config)).await {
-                        Ok(()) => {
-                            reload.feeds.replace_config(Arc::clone(&config));
-                            reload.live.set(config);
-                            tracing::info!(sources, "configuration reloaded");
-                        }
-                        Err(e) => tracing::error!(error = format!("{e:#}"), "reload failed"),
-                    }
-                }
-                Err(e) => tracing::error!(
-                    config = %path.display(),
-                    error = %e,
-                    "the configuration file is invalid; keeping the running one"
-                ),
-            }
+            Err(e) => tracing::error!(
+                config = %path.display(),
+                error = %e,
+                "the configuration file is invalid; keeping the running one"
+            ),
         }
     }
-    #[cfg(not(unix))]
-    {
-        let _ = (path, poller);
-        cancel.cancelled().await;
-        Ok(())
-    }
+}
+
+/// No SIGHUP here: the configuration is read once, at start.
+#[cfg(not(unix))]
+async fn reload_on_hangup(
+    _path: PathBuf,
+    _live: Live,
+    cancel: CancellationToken,
+) -> anyhow::Result<()> {
+    cancel.cancelled().await;
+    Ok(())
 }
 
 /// Runs the daemon until SIGINT/SIGTERM.

@@ -3,6 +3,7 @@
 //! `normalize` turns them into `domain::Entry`s, `store` keeps them, `http`
 //! serves them. `daemon` runs it all under one cancellation token.
 
+pub mod app;
 pub mod cli;
 pub mod config;
 pub mod daemon;

@@ -9,41 +9,14 @@ use std::sync::Arc;
 use anyhow::Context;
 use chrono::Utc;
 
-use crate::config::Config;
+use crate::config::{Config, Live};
 use crate::domain::{EntryRole, Role, SourceId};
 use crate::link::{self, Features, Member, Relation, Rule, UrlPattern};
 use crate::normalize::canonical_url;
 use crate::store::{LinkOverride, LinkPlan, Store, StoreError, StoredEntry};
 
-/// Linking in this process changed a story: the federation planner and
-/// the feed cache wake at once instead of at their next tick (a pushed
-/// WebSub entry reaches feeds and followers within a second). Other
-/// processes notice through the store, at those ticks.
-static CHANGED: tokio::sync::Notify = tokio::sync::Notify::const_new();
-static GENERATION: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
-
-/// Resolves once a story has changed in this process since `generation()`
-/// read `seen` (at once if it already has). Every waiter wakes: several
-/// daemons may share a process in tests.
-pub async fn changed_since(seen: u64) {
-    let notified = CHANGED.notified();
-    tokio::pin!(notified);
-    notified.as_mut().enable();
-    if generation() != seen {
-        return;
-    }
-    notified.await;
-}
-
-/// Counts story changes made in this process.
-pub fn generation() -> u64 {
-    GENERATION.load(std::sync::atomic::Ordering::Acquire)
-}
-
-fn announce() {
-    GENERATION.fetch_add(1, std::sync::atomic::Ordering::AcqRel);
-    CHANGED.notify_waiters();
-}
+/// Every configured source's `SourceInfo`, by id.
+type SourceInfos = Arc<HashMap<SourceId, SourceInfo>>;
 
 /// What a source means to linking.
 #[derive(Clone, Debug)]
@@ -62,54 +35,75 @@ pub struct LinkOutcome {
 
 pub struct Linker {
     store: Store,
-    /// Replaced whole when the configuration is reloaded (SIGHUP).
-    sources: std::sync::RwLock<Arc<HashMap<SourceId, SourceInfo>>>,
+    /// The running configuration (sources' roles and URL shapes).
+    config: Live,
+    /// What linking needs of each source, derived from `config` and made
+    /// again when a reload replaces it.
+    sources: std::sync::RwLock<(Arc<Config>, SourceInfos)>,
     /// Linking reads candidates then writes a decision; two entries of one
     /// story linked at once could each start a story. One at a time per
     /// process, and across processes on PostgreSQL (`Store::lock_linking`).
     lock: tokio::sync::Mutex<()>,
+    /// Counts the story changes this linker made: the federation planner
+    /// and the feed cache wake at once instead of at their next tick (a
+    /// pushed WebSub entry reaches feeds and followers within a second).
+    /// Other processes' changes are noticed through the store, at those
+    /// ticks.
+    changed: tokio::sync::watch::Sender<u64>,
     evidence_threshold: f64,
 }
 
 impl Linker {
-    pub fn new(store: Store, config: &Config) -> anyhow::Result<Linker> {
-        Ok(Linker {
+    pub fn new(store: Store, config: impl Into<Live>) -> Linker {
+        let config = config.into();
+        let now = config.get();
+        let infos = Arc::new(source_infos(&now));
+        Linker {
             store,
-            sources: std::sync::RwLock::new(Arc::new(source_infos(config)?)),
+            config,
+            sources: std::sync::RwLock::new((now, infos)),
             lock: tokio::sync::Mutex::new(()),
+            changed: tokio::sync::watch::Sender::new(0),
             evidence_threshold: link::EVIDENCE_THRESHOLD,
-        })
+        }
     }
 
-    /// Takes a reloaded configuration's sources (roles, URL shapes).
-    pub fn replace_config(&self, config: &Config) -> anyhow::Result<()> {
-        let infos = Arc::new(source_infos(config)?);
-        *self.sources.write().unwrap_or_else(|e| e.into_inner()) = infos;
-        Ok(())
+    /// Wakes whenever this linker changed a story.
+    pub fn changes(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.changed.subscribe()
     }
 
-    fn source_infos(&self) -> Arc<HashMap<SourceId, SourceInfo>> {
-        Arc::clone(&self.sources.read().unwrap_or_else(|e| e.into_inner()))
+    fn announce(&self) {
+        self.changed.send_modify(|n| *n += 1);
+    }
+
+    fn source_infos(&self) -> SourceInfos {
+        let config = self.config.get();
+        {
+            let cached = self.sources.read().unwrap_or_else(|e| e.into_inner());
+            if Arc::ptr_eq(&cached.0, &config) {
+                return Arc::clone(&cached.1);
+            }
+        }
+        let infos = Arc::new(source_infos(&config));
+        *self.sources.write().unwrap_or_else(|e| e.into_inner()) = (config, Arc::clone(&infos));
+        infos
     }
 }
 
 /// What linking needs of each configured source: its role and URL shape.
-fn source_infos(config: &Config) -> anyhow::Result<HashMap<SourceId, SourceInfo>> {
-    let mut sources = HashMap::new();
-    for s in &config.sources {
-        let pattern = s
-            .url_pattern
-            .as_deref()
-            .map(UrlPattern::parse)
-            .transpose()
-            .with_context(|| format!("sources.{}.url_pattern", s.id))?;
-        let info = SourceInfo {
-            role: s.role,
-            pattern,
-        };
-        sources.insert(s.id.clone(), info);
-    }
-    Ok(sources)
+fn source_infos(config: &Config) -> HashMap<SourceId, SourceInfo> {
+    config
+        .sources
+        .iter()
+        .map(|s| {
+            let info = SourceInfo {
+                role: s.role,
+                pattern: s.url_pattern.clone(),
+            };
+            (s.id.clone(), info)
+        })
+        .collect()
 }
 
 impl Linker {
@@ -246,7 +240,7 @@ impl Linker {
             now: Utc::now(),
         };
         let story_id = self.store.apply_link(&plan).await?;
-        announce();
+        self.announce();
         crate::observe::link_decided(plan.rule.as_deref());
         tracing::Span::current().record("story", story_id);
         // The entry may have left a story (re-linked after an edit or an
@@ -451,7 +445,7 @@ impl Linker {
         self.store.add_override(&o, Utc::now()).await?;
         let old = e.link.as_ref().map(|l| l.story_id);
         let story_id = self.store.detach_entry(e.id, Utc::now()).await?;
-        announce();
+        self.announce();
         if let Some(old) = old {
             self.refresh_roles(old).await?;
         }

@@ -121,7 +121,7 @@ pub fn describe(c: &Config) -> String {
 fn translations_from(s: &crate::config::SourceConfig) -> String {
     let mut ways = vec!["feed".to_string()];
     if let Some(pattern) = &s.url_pattern {
-        ways.push(format!("URL shape {pattern}"));
+        ways.push(format!("URL shape {}", pattern.as_str()));
     }
     if s.page_lookups {
         ways.push("article pages".to_string());

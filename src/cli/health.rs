@@ -4,7 +4,6 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use anyhow::Context;
 use comfy_table::{presets, Table};
 use indicatif::{ProgressBar, ProgressStyle};
 
@@ -58,17 +57,11 @@ fn known_source(config: &Config, raw: &str) -> anyhow::Result<SourceId> {
 }
 
 /// The store, migrated, with the configured sources registered in it, and
-/// a poller over it.
-async fn open(config: Config) -> anyhow::Result<(Poller, Store)> {
-    let store = Store::open(&config.database.url).await.with_context(|| {
-        format!(
-            "cannot open the database {}",
-            crate::config::mask_url(&config.database.url)
-        )
-    })?;
-    let poller = Poller::new(Arc::new(config), store.clone())?;
-    poller.sync_sources().await?;
-    Ok((poller, store))
+/// the process's poller over it.
+async fn open(config: Config) -> anyhow::Result<(Arc<Poller>, Store)> {
+    let app = crate::app::App::open(config).await?;
+    app.poller.sync_sources().await?;
+    Ok((app.poller, app.store))
 }
 
 fn progress(count: usize) -> ProgressBar {

@@ -67,7 +67,7 @@ pub async fn list(config: Config, lang: Option<&str>, limit: i64) -> anyhow::Res
 /// `wirebridge link URL URL`.
 pub async fn link(config: Config, a: &str, b: &str) -> anyhow::Result<()> {
     let store = open(&config).await?;
-    let linker = Linker::new(store, &config)?;
+    let linker = Linker::new(store, &config);
     let out = linker.link_urls(a, b).await?;
     report(&out, "linked");
     Ok(())
@@ -76,7 +76,7 @@ pub async fn link(config: Config, a: &str, b: &str) -> anyhow::Result<()> {
 /// `wirebridge unlink URL`.
 pub async fn unlink(config: Config, url: &str) -> anyhow::Result<()> {
     let store = open(&config).await?;
-    let linker = Linker::new(store, &config)?;
+    let linker = Linker::new(store, &config);
     let out = linker.unlink_url(url).await?;
     report(&out, "unlinked");
     Ok(())

@@ -34,11 +34,16 @@ impl Validator<'_> {
             let url = self.source_url(&s.url, &key("url"), base_dir);
             let poll_every =
                 self.duration(&s.poll_every, &key("poll_every"), POLL_EVERY, 15 * MINUTE);
-            if let Some(p) = &s.url_pattern {
-                if let Err(e) = crate::link::UrlPattern::parse(p.get_ref()) {
-                    self.report(p.span(), key("url_pattern"), e.to_string());
-                }
-            }
+            let url_pattern = match &s.url_pattern {
+                Some(p) => match crate::link::UrlPattern::parse(p.get_ref()) {
+                    Ok(pattern) => Some(pattern),
+                    Err(e) => {
+                        self.report(p.span(), key("url_pattern"), e.to_string());
+                        None
+                    }
+                },
+                None => None,
+            };
             if let Some(url) = url {
                 out.push(SourceConfig {
                     id: s.id.into_inner(),
@@ -47,7 +52,7 @@ impl Validator<'_> {
                     url,
                     language: s.language,
                     poll_every,
-                    url_pattern: s.url_pattern.map(Spanned::into_inner),
+                    url_pattern,
                     page_lookups: s.page_lookups,
                 });
             }

@@ -29,30 +29,55 @@ pub const ADMIN_TOKEN_ENV: &str = "WIREBRIDGE_ADMIN_TOKEN";
 /// Where the database lives when the file has no `[database]` table.
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/wirebridge.sqlite";
 
-/// The running configuration as the HTTP side sees it: replaced whole when
-/// SIGHUP brings a valid file, so pages and feeds know a source added
-/// without a restart. Cheap to clone; readers take a snapshot.
+/// The running configuration: the one handle every part of a process
+/// reads it through, replaced whole when SIGHUP brings a valid file (so
+/// pages, feeds, the poller and the linker know a source added without a
+/// restart). Cheap to clone; readers take a snapshot with `get`, and
+/// `changes` tells who must redo work when it is replaced.
 #[derive(Debug, Clone)]
-pub struct Live(std::sync::Arc<std::sync::RwLock<std::sync::Arc<Config>>>);
+pub struct Live(std::sync::Arc<tokio::sync::watch::Sender<std::sync::Arc<Config>>>);
 
 impl Live {
     pub fn new(config: std::sync::Arc<Config>) -> Live {
-        Live(std::sync::Arc::new(std::sync::RwLock::new(config)))
+        Live(std::sync::Arc::new(tokio::sync::watch::Sender::new(config)))
     }
 
     /// The configuration now.
     pub fn get(&self) -> std::sync::Arc<Config> {
-        std::sync::Arc::clone(&self.0.read().unwrap_or_else(|p| p.into_inner()))
+        std::sync::Arc::clone(&self.0.borrow())
     }
 
     pub fn set(&self, config: std::sync::Arc<Config>) {
-        *self.0.write().unwrap_or_else(|p| p.into_inner()) = config;
+        self.0.send_replace(config);
+    }
+
+    /// Wakes on every `set` after this call.
+    pub fn changes(&self) -> tokio::sync::watch::Receiver<std::sync::Arc<Config>> {
+        self.0.subscribe()
     }
 }
 
 impl From<std::sync::Arc<Config>> for Live {
     fn from(config: std::sync::Arc<Config>) -> Live {
         Live::new(config)
+    }
+}
+
+impl From<&std::sync::Arc<Config>> for Live {
+    fn from(config: &std::sync::Arc<Config>) -> Live {
+        Live::new(std::sync::Arc::clone(config))
+    }
+}
+
+impl From<Config> for Live {
+    fn from(config: Config) -> Live {
+        Live::new(std::sync::Arc::new(config))
+    }
+}
+
+impl From<&Config> for Live {
+    fn from(config: &Config) -> Live {
+        Live::new(std::sync::Arc::new(config.clone()))
     }
 }
 
@@ -221,7 +246,7 @@ pub struct SourceConfig {
     pub poll_every: Duration,
     /// A URL shape shared by this source's language versions, such as
     /// `https://wire.example.org/{lang}/{slug}`: same slug, same story.
-    pub url_pattern: Option<String>,
+    pub url_pattern: Option<crate::link::UrlPattern>,
     /// Fetch each new item's page to read its `<link rel="alternate"
     /// hreflang>` translations (one request per new item).
     pub page_lookups: bool,

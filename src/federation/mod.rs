@@ -28,7 +28,7 @@ use std::sync::Arc;
 use chrono::Utc;
 
 use crate::config::{ActorConfig, Config};
-use crate::net::{FetchSettings, Fetcher};
+use crate::net::Fetcher;
 use crate::store::{ActorKeys, Store, StoreError};
 
 pub use inbox::Inbox;
@@ -57,9 +57,14 @@ pub struct Federation {
 }
 
 impl Federation {
-    pub fn new(config: Arc<Config>, store: Store) -> Result<Arc<Federation>, FederationError> {
-        let fetcher = Fetcher::new(FetchSettings::from_config(&config))
-            .map_err(|e| FederationError::Client(format!("{e:#}")))?;
+    /// Federation for `config`'s actors, going out through `fetcher`.
+    /// Actors and the public URL are read once: changing them needs a
+    /// restart.
+    pub fn new(
+        config: Arc<Config>,
+        store: Store,
+        fetcher: Arc<Fetcher>,
+    ) -> Result<Arc<Federation>, FederationError> {
         let urls = Urls::new(&config.server.public_url);
         // Fetches are signed as the first actor (servers in authorized-fetch
         // mode want to know who asks; any of ours will do).
@@ -69,7 +74,7 @@ impl Federation {
             store: store.clone(),
         });
         Ok(Arc::new(Federation {
-            client: client::build(Arc::new(fetcher), identity),
+            client: client::build(fetcher, identity),
             urls,
             config,
             store,

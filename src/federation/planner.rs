@@ -24,14 +24,19 @@ const WATERMARK: &str = "planner.watermark";
 const OVERLAP: chrono::Duration = chrono::Duration::seconds(10);
 const BATCH: i64 = 500;
 
-/// Runs planning passes until `cancel`.
 /// How long a pass waits after being woken by a story change.
 const BURST: std::time::Duration = std::time::Duration::from_millis(100);
 
-pub async fn run(fed: Arc<Federation>, cancel: CancellationToken) -> anyhow::Result<()> {
+/// Runs planning passes until `cancel`: every tick, and at once when this
+/// process's linker changed a story (`stories` wakes on each change).
+pub async fn run(
+    fed: Arc<Federation>,
+    mut stories: tokio::sync::watch::Receiver<u64>,
+    cancel: CancellationToken,
+) -> anyhow::Result<()> {
     fed.ensure_actors().await?;
     loop {
-        let seen = crate::stories::generation();
+        stories.mark_unchanged();
         if let Err(e) = pass(&fed, Utc::now()).await {
             tracing::warn!(error = %e, "federation planning pass failed; retrying");
         }
@@ -39,7 +44,7 @@ pub async fn run(fed: Arc<Federation>, cancel: CancellationToken) -> anyhow::Res
             _ = cancel.cancelled() => return Ok(()),
             _ = tokio::time::sleep(TICK) => {}
             // A poll links entries in bursts: gather a burst into one pass.
-            _ = crate::stories::changed_since(seen) => tokio::time::sleep(BURST).await,
+            Ok(()) = stories.changed() => tokio::time::sleep(BURST).await,
         }
     }
 }

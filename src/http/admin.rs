@@ -20,13 +20,13 @@ use axum::routing::get;
 use axum::Router;
 use serde::Deserialize;
 
-use super::AppState;
+use super::{App, AppError};
 
 const CSP: &str = "default-src 'none'; style-src 'self'; img-src 'self'; \
      form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 const STYLE: &str = include_str!("admin/style.css");
 
-pub fn routes() -> Router<AppState> {
+pub fn routes() -> Router<App> {
     Router::new()
         .route("/metrics", get(metrics))
         .route("/admin", get(status))
@@ -34,7 +34,7 @@ pub fn routes() -> Router<AppState> {
         .route("/admin/style.css", get(stylesheet))
 }
 
-async fn metrics(State(state): State<AppState>) -> Response {
+async fn metrics(State(state): State<App>) -> Response {
     match crate::observe::render(&state.store).await {
         Ok(text) => (
             [(
@@ -44,14 +44,11 @@ async fn metrics(State(state): State<AppState>) -> Response {
             text,
         )
             .into_response(),
-        Err(e) => {
-            tracing::error!(error = %e, "cannot read the store for /metrics");
-            (StatusCode::SERVICE_UNAVAILABLE, "database unreachable\n").into_response()
-        }
+        Err(e) => AppError::unavailable("reading the store for /metrics", e).into_response(),
     }
 }
 
-async fn status(State(state): State<AppState>, headers: HeaderMap) -> Response {
+async fn status(State(state): State<App>, headers: HeaderMap) -> Response {
     let Some(token) = auth::configured(&state) else {
         return not_found();
     };
@@ -60,10 +57,7 @@ async fn status(State(state): State<AppState>, headers: HeaderMap) -> Response {
     }
     match page::Status::gather(&state).await {
         Ok(status) => hardened((StatusCode::OK, page::render(&status)).into_response()),
-        Err(e) => {
-            tracing::error!(error = %e, "cannot gather the status page");
-            hardened((StatusCode::INTERNAL_SERVER_ERROR, "internal error\n").into_response())
-        }
+        Err(e) => hardened(AppError::internal("gathering the status page", e).into_response()),
     }
 }
 
@@ -76,7 +70,7 @@ struct Login {
 /// cannot send headers) follows once; the token leaves the address bar at
 /// once through a redirect and lives on in an HttpOnly cookie.
 async fn login_link(
-    State(state): State<AppState>,
+    State(state): State<App>,
     Query(q): Query<Login>,
     headers: HeaderMap,
 ) -> Response {
@@ -90,7 +84,7 @@ async fn login_link(
 }
 
 async fn login_form(
-    State(state): State<AppState>,
+    State(state): State<App>,
     headers: HeaderMap,
     Form(form): Form<Login>,
 ) -> Response {
@@ -101,7 +95,7 @@ async fn login_form(
     hardened(auth::log_in(&state, &token, &given, &headers))
 }
 
-async fn stylesheet(State(state): State<AppState>) -> Response {
+async fn stylesheet(State(state): State<App>) -> Response {
     if auth::configured(&state).is_none() {
         return not_found();
     }

@@ -11,7 +11,7 @@ use axum::Json;
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::AppState;
+use super::{App, AppError};
 use crate::domain::{EntryRole, Lang, LinkRel};
 use crate::link::{looks_like_an_article, loose_url};
 use crate::normalize::canonical_url;
@@ -54,8 +54,7 @@ pub(super) fn problem(status: StatusCode, message: impl Into<String>) -> Respons
 }
 
 fn internal(e: StoreError) -> Response {
-    tracing::error!(error = %e, "store error in the API");
-    problem(StatusCode::INTERNAL_SERVER_ERROR, "internal error")
+    AppError::from(e).json().into_response()
 }
 
 /// Orders a story's entries: the original first, then the publisher's
@@ -145,7 +144,7 @@ pub struct StoriesQuery {
     before: Option<String>,
 }
 
-pub async fn stories(State(state): State<AppState>, Query(q): Query<StoriesQuery>) -> Response {
+pub async fn stories(State(state): State<App>, Query(q): Query<StoriesQuery>) -> Response {
     let lang = match q.lang.as_deref().filter(|l| !l.is_empty()) {
         None => None,
         Some(raw) => match Lang::parse(raw) {
@@ -199,7 +198,7 @@ pub async fn stories(State(state): State<AppState>, Query(q): Query<StoriesQuery
 
 /// `before` is a story id (the `next_before` of the previous page) or an
 /// RFC 3339 time.
-async fn parse_before(state: &AppState, raw: &str) -> Result<(DateTime<Utc>, i64), Response> {
+async fn parse_before(state: &App, raw: &str) -> Result<(DateTime<Utc>, i64), Response> {
     if let Ok(id) = raw.parse::<i64>() {
         return match state.store.story(id).await {
             Ok(s) => Ok((s.first_seen_at, s.id)),
@@ -226,7 +225,7 @@ pub struct TranslationsQuery {
 }
 
 pub async fn translations(
-    State(state): State<AppState>,
+    State(state): State<App>,
     Query(q): Query<TranslationsQuery>,
 ) -> Response {
     let Some(raw) = q.url.filter(|u| !u.is_empty()) else {

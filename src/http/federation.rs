@@ -15,7 +15,7 @@ use axum::Router;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use super::AppState;
+use super::{App, AppError};
 use crate::federation::inbox::{self, Inbox};
 use crate::federation::{activity, actor, urls, Federation};
 use crate::observe::RejectionLog;
@@ -24,21 +24,14 @@ const PAGE_SIZE: i64 = 20;
 const AP_JSON: &str = "application/activity+json";
 
 /// The federation routes, with their own state (the shared `Federation`).
-pub fn routes(state: &AppState) -> Router<AppState> {
-    let fed = match Federation::new(state.config.get(), state.store.clone()) {
-        Ok(fed) => fed,
-        Err(e) => {
-            tracing::error!(error = %e, "federation routes disabled");
-            return Router::new();
-        }
-    };
+pub fn routes(app: &App) -> Router<App> {
     let inboxes = Router::new()
         .route("/users/{name}/inbox", post(personal_inbox))
         .route("/inbox", post(shared_inbox))
         .layer(DefaultBodyLimit::max(inbox::MAX_BODY_BYTES))
         .with_state(Arc::new(Inboxes {
-            inbox: Inbox::new(Arc::clone(&fed)),
-            rejections: RejectionLog::new(state.store.clone()),
+            inbox: Arc::clone(&app.inbox),
+            rejections: Arc::clone(&app.rejections),
         }));
     Router::new()
         .route("/.well-known/webfinger", get(webfinger))
@@ -50,7 +43,6 @@ pub fn routes(state: &AppState) -> Router<AppState> {
         .route("/users/{name}/following", get(following))
         .route("/objects/{id}", get(object))
         .route("/activities/{id}", get(activity_doc))
-        .with_state(fed)
         .merge(inboxes)
 }
 
@@ -65,8 +57,7 @@ fn not_found() -> Response {
 }
 
 fn internal(e: impl std::fmt::Display) -> Response {
-    tracing::error!(error = %e, "federation route failed");
-    (StatusCode::INTERNAL_SERVER_ERROR, "internal error\n").into_response()
+    AppError::internal("answering a federation request", e).into_response()
 }
 
 #[derive(Deserialize)]
@@ -135,7 +126,7 @@ async fn actor_doc(State(fed): Fed, Path(name): Path<String>, headers: HeaderMap
 
 /// The inboxes' state: the inbox, and where its refusals are noted.
 struct Inboxes {
-    inbox: Inbox,
+    inbox: Arc<Inbox>,
     rejections: Arc<RejectionLog>,
 }
 

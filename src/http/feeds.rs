@@ -17,6 +17,7 @@ use axum::routing::get;
 use axum::Router;
 use bytes::Bytes;
 
+use super::{App, AppError};
 use crate::publish::{
     feed_path, lang_name, FeedKey, Feeds, Format, Page, Rendered, Scope, FEED_XSL,
 };
@@ -25,13 +26,12 @@ const LIVE_CACHE: &str = "public, max-age=300";
 /// A complete archive page never changes.
 const ARCHIVE_CACHE: &str = "public, max-age=604800, immutable";
 
-pub fn routes<S: Clone + Send + Sync + 'static>(feeds: Feeds) -> Router<S> {
+pub fn routes() -> Router<App> {
     Router::new()
         .route("/", get(super::home::home))
         .route("/feeds/feed.xsl", get(stylesheet))
         .route("/feeds/{file}", get(live))
         .route("/feeds/{lang}/archive/{file}", get(archive))
-        .with_state(feeds)
 }
 
 async fn stylesheet() -> impl IntoResponse {
@@ -87,10 +87,7 @@ async fn serve(feeds: &Feeds, lang: &str, page: Page, ext: &str, headers: &Heade
     match feeds.get(&key).await {
         Ok(Some(r)) => respond(&key, &r, headers),
         Ok(None) => not_found(feeds, &format!("{key} does not exist (yet)")),
-        Err(e) => {
-            tracing::error!(feed = %key, error = %e, "cannot render a feed");
-            (StatusCode::INTERNAL_SERVER_ERROR, "internal error\n").into_response()
-        }
+        Err(e) => AppError::internal("rendering a feed", format!("{key}: {e}")).into_response(),
     }
 }
 

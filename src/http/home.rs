@@ -8,9 +8,10 @@ use std::fmt::Write;
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE};
-use axum::http::StatusCode;
+
 use axum::response::{IntoResponse, Response};
 
+use super::AppError;
 use crate::publish::{self, feed_path, lang_name, FeedItem, FeedKey, Feeds, Format, Page, Scope};
 
 /// Stories listed on the page.
@@ -46,10 +47,7 @@ pub async fn home(State(feeds): State<Feeds>) -> Response {
             body,
         )
             .into_response(),
-        Err(e) => {
-            tracing::error!(error = %e, "cannot read the recent stories for /");
-            (StatusCode::INTERNAL_SERVER_ERROR, "internal error\n").into_response()
-        }
+        Err(e) => AppError::internal("reading the recent stories for /", e).into_response(),
     }
 }
 

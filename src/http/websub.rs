@@ -19,49 +19,34 @@ use axum::{Form, Router};
 use bytes::Bytes;
 use chrono::Utc;
 
-use super::AppState;
+use super::{App, AppError};
 use crate::domain::SourceId;
 use crate::ingest::poll::Poller;
-use crate::publish::Feeds;
 use crate::store::websub::{ACTIVE, DENIED, PENDING, UNSUBSCRIBING};
+use crate::store::Store;
 use crate::websub::hub::Hub;
+use tokio_util::task::TaskTracker;
 
 struct WebSub {
-    state: AppState,
+    store: Store,
     poller: Arc<Poller>,
     hub: Option<Arc<Hub>>,
+    tasks: TaskTracker,
 }
 
 type Ws = State<Arc<WebSub>>;
 
-/// The routes; `feeds` is the feed cache our hub reads topics and current
-/// copies from; `poller` is the daemon's (one linking lock per process),
-/// or `None` to build one (tests, and routers without a daemon).
-pub fn routes(state: &AppState, feeds: &Feeds, poller: Option<Arc<Poller>>) -> Router<AppState> {
-    let poller = match poller {
-        Some(p) => Ok(p),
-        None => Poller::new(state.config.get(), state.store.clone()).map(Arc::new),
-    };
-    let built = poller.and_then(|poller| {
-        let hub = if state.config.get().websub.builtin {
-            Some(Arc::new(Hub::new(state.config.get(), feeds.clone())?))
-        } else {
-            None
-        };
-        Ok(WebSub {
-            state: state.clone(),
-            poller,
-            hub,
-        })
+/// The routes: our subscriptions' callback (pushes go through the
+/// process's poller, one linking lock per process) and our hub's
+/// endpoint.
+pub fn routes(app: &App) -> Router<App> {
+    let ws = Arc::new(WebSub {
+        store: app.store.clone(),
+        poller: Arc::clone(&app.poller),
+        hub: app.hub.clone(),
+        tasks: app.tasks.clone(),
     });
-    let ws = match built {
-        Ok(ws) => Arc::new(ws),
-        Err(e) => {
-            tracing::error!(error = %e, "WebSub routes disabled");
-            return Router::new();
-        }
-    };
-    let cap = usize::try_from(state.config.get().fetch.max_body_bytes).unwrap_or(usize::MAX);
+    let cap = usize::try_from(app.config.get().fetch.max_body_bytes).unwrap_or(usize::MAX);
     Router::new()
         .route(
             "/websub/callback/{id}",
@@ -92,7 +77,7 @@ async fn verify_intent(
     Path(id): Path<String>,
     Query(q): Query<Verification>,
 ) -> Response {
-    let store = &ws.state.store;
+    let store = &ws.store;
     let sub = match store.websub_subscription(&id).await {
         Ok(Some(sub)) if q.topic.as_deref() == Some(sub.topic.as_str()) => sub,
         Ok(_) => return StatusCode::NOT_FOUND.into_response(),
@@ -148,7 +133,7 @@ async fn pushed(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let sub = match ws.state.store.websub_subscription(&id).await {
+    let sub = match ws.store.websub_subscription(&id).await {
         Ok(Some(sub)) if sub.state == ACTIVE || sub.state == PENDING => sub,
         Ok(_) => return StatusCode::GONE.into_response(),
         Err(e) => return internal(e),
@@ -209,7 +194,7 @@ async fn hub_request(State(ws): Ws, Form(form): Form<Vec<(String, String)>>) -> 
         )
             .into_response();
     };
-    tokio::spawn(async move {
+    ws.tasks.spawn(async move {
         let _slot = slot;
         if let Err(e) = hub.handle(&req).await {
             tracing::warn!(error = %e, "WebSub hub: cannot record a verified request");
@@ -219,6 +204,5 @@ async fn hub_request(State(ws): Ws, Form(form): Form<Vec<(String, String)>>) -> 
 }
 
 fn internal(e: impl std::fmt::Display) -> Response {
-    tracing::error!(error = %e, "WebSub: store failure");
-    StatusCode::INTERNAL_SERVER_ERROR.into_response()
+    AppError::internal("answering a WebSub request", e).into_response()
 }

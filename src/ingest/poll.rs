@@ -17,9 +17,9 @@ use tokio_util::sync::CancellationToken;
 use url::Url;
 
 use super::schedule;
-use crate::config::{Config, SourceConfig};
+use crate::config::{Config, Live, SourceConfig};
 use crate::domain::SourceId;
-use crate::net::{FetchOutcome, FetchSettings, Fetched, Fetcher, Validators};
+use crate::net::{FetchOutcome, Fetched, Fetcher, Validators};
 use crate::normalize::{self, FeedContext};
 use crate::store::{SourceState, Store, StoreError, UpsertSummary};
 use crate::stories::Linker;
@@ -104,55 +104,45 @@ const MAX_PAGE_LOOKUPS: usize = 20;
 pub struct Poller {
     /// Names this process in poll leases.
     instance: String,
-    /// Replaced on SIGHUP (`replace_config`); read through `config()`.
-    config: std::sync::RwLock<Arc<Config>>,
-    /// Wakes the scheduler when the source list changed.
-    reloaded: tokio::sync::Notify,
+    /// The running configuration: a reload adds and removes sources.
+    config: Live,
     store: Store,
     linker: Arc<Linker>,
-    fetcher: Fetcher,
+    fetcher: Arc<Fetcher>,
     global: Arc<Semaphore>,
     per_host: Mutex<HashMap<String, Arc<Semaphore>>>,
 }
 
 impl Poller {
-    pub fn new(config: Arc<Config>, store: Store) -> anyhow::Result<Poller> {
-        let linker = Arc::new(Linker::new(store.clone(), &config)?);
-        Poller::with_linker(config, store, linker)
-    }
-
-    /// A poller sharing the daemon's linker (one linking lock per process).
-    pub fn with_linker(
-        config: Arc<Config>,
+    /// A poller over the process's store, linker (one linking lock per
+    /// process) and outbound client. Fetch limits keep their start-up
+    /// values until a restart.
+    pub fn new(
+        config: impl Into<Live>,
         store: Store,
         linker: Arc<Linker>,
-    ) -> anyhow::Result<Poller> {
-        let fetcher = Fetcher::new(FetchSettings::from_config(&config))?;
-        Ok(Poller {
+        fetcher: Arc<Fetcher>,
+    ) -> Poller {
+        let config = config.into();
+        let global = config.get().fetch.max_concurrent.max(1);
+        Poller {
             instance: format!(
                 "{}-{}",
                 std::process::id(),
                 hex::encode(rand::random::<[u8; 4]>())
             ),
             linker,
-            global: Arc::new(Semaphore::new(config.fetch.max_concurrent.max(1))),
+            global: Arc::new(Semaphore::new(global)),
             per_host: Mutex::new(HashMap::new()),
-            config: std::sync::RwLock::new(config),
-            reloaded: tokio::sync::Notify::new(),
+            config,
             store,
             fetcher,
-        })
+        }
     }
 
     /// The configuration in force (the latest one loaded).
     fn config(&self) -> Arc<Config> {
-        Arc::clone(&self.config.read().unwrap_or_else(|p| p.into_inner()))
-    }
-
-    /// The configuration in force, for tasks that follow SIGHUP reloads
-    /// (the WebSub subscriber unsubscribes from removed sources).
-    pub fn current_config(&self) -> Arc<Config> {
-        self.config()
+        self.config.get()
     }
 
     /// Content a WebSub hub pushed for `source`: the same normalize →
@@ -174,17 +164,6 @@ impl Poller {
             .await
             .map_err(|e| anyhow::anyhow!(e))?;
         Ok(summary)
-    }
-
-    /// Adopts a reloaded configuration: sources added are registered and
-    /// polled, sources removed are no longer polled (their entries stay).
-    /// Fetch settings keep their start-up values until a restart.
-    pub async fn replace_config(&self, config: Arc<Config>) -> anyhow::Result<()> {
-        self.linker.replace_config(&config)?;
-        *self.config.write().unwrap_or_else(|p| p.into_inner()) = config;
-        self.sync_sources().await?;
-        self.reloaded.notify_one();
-        Ok(())
     }
 
     /// Registers the configured sources in the store; a source seen for the
@@ -247,6 +226,7 @@ impl Poller {
         }
         let mut in_flight: JoinSet<PollReport> = JoinSet::new();
         let mut busy: HashSet<SourceId> = HashSet::new();
+        let mut reloads = self.config.changes();
         loop {
             let now = Utc::now();
             // A store hiccup (a locked SQLite file, a PostgreSQL restart)
@@ -283,7 +263,13 @@ impl Poller {
             tokio::select! {
                 _ = cancel.cancelled() => break,
                 _ = tokio::time::sleep(sleep) => {}
-                _ = self.reloaded.notified() => {}
+                // A reload: sources added are registered and polled,
+                // sources removed are no longer polled (entries stay).
+                Ok(()) = reloads.changed() => {
+                    if let Err(e) = self.sync_sources().await {
+                        tracing::warn!(error = format!("{e:#}"), "cannot register reloaded sources");
+                    }
+                }
                 Some(done) = in_flight.join_next(), if !in_flight.is_empty() => {
                     match done {
                         Ok(report) => { busy.remove(&report.source); }
@@ -581,9 +567,13 @@ impl Poller {
         (PollOutcome::Failed, 0, 0, Some(message))
     }
 
+    /// The per-host limit of `url`'s host. Hosts nobody is fetching from
+    /// (the map holds their only reference) are forgotten on the way, so
+    /// the map holds hosts in use, not every host ever polled.
     fn host_limit(&self, url: &Url) -> Arc<Semaphore> {
         let host = url.host_str().unwrap_or("").to_ascii_lowercase();
         let mut map = self.per_host.lock().unwrap_or_else(|p| p.into_inner());
+        map.retain(|_, s| Arc::strong_count(s) > 1);
         let permits = self.config().fetch.max_per_host.max(1);
         Arc::clone(
             map.entry(host)

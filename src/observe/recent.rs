@@ -27,6 +27,8 @@ const WRITE_EVERY: Duration = Duration::from_secs(1);
 /// The inbox's rejection recorder (one per router).
 pub struct RejectionLog {
     store: Store,
+    /// Where the background writer runs (the daemon waits for it).
+    tasks: tokio_util::task::TaskTracker,
     pending: Mutex<Pending>,
 }
 
@@ -41,9 +43,10 @@ struct Pending {
 }
 
 impl RejectionLog {
-    pub fn new(store: Store) -> Arc<RejectionLog> {
+    pub fn new(store: Store, tasks: tokio_util::task::TaskTracker) -> Arc<RejectionLog> {
         Arc::new(RejectionLog {
             store,
+            tasks,
             pending: Mutex::new(Pending::default()),
         })
     }
@@ -69,7 +72,7 @@ impl RejectionLog {
             !std::mem::replace(&mut p.writing, true)
         };
         if start {
-            tokio::spawn(Arc::clone(self).write_until_idle());
+            self.tasks.spawn(Arc::clone(self).write_until_idle());
         }
     }
 

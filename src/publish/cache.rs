@@ -16,7 +16,7 @@ use chrono::{DateTime, Utc};
 use sha2::{Digest, Sha256};
 
 use super::{model, FeedKey, Page};
-use crate::config::Config;
+use crate::config::{Config, Live};
 use crate::store::{FeedFingerprint, Store, StoreError};
 
 /// How stale a cached feed may be when another process changed the store.
@@ -52,13 +52,18 @@ struct Check {
 
 struct Inner {
     store: Store,
-    config: std::sync::RwLock<Arc<Config>>,
+    config: Live,
+    /// The configuration the cached pages were made with: a reload
+    /// (sources' names and roles shape what a feed shows) drops them.
+    rendered_with: Mutex<Arc<Config>>,
+    /// Story changes made by this process's linker.
+    stories: tokio::sync::watch::Receiver<u64>,
     check: tokio::sync::Mutex<Check>,
     /// Milliseconds after `epoch` of the last look (0: never), read
     /// without a lock so the hot path does not queue behind the check.
     checked_ms: AtomicU64,
-    /// `stories::generation()` at the last look: a change made by this
-    /// process skips the once-a-second throttle.
+    /// `stories` at the last look: a change made by this process skips
+    /// the once-a-second throttle.
     seen_generation: AtomicU64,
     epoch: Instant,
     /// Renders one page at a time, so a burst of misses renders it once.
@@ -78,11 +83,16 @@ pub struct Feeds {
 }
 
 impl Feeds {
-    pub fn new(config: Arc<Config>, store: Store) -> Feeds {
+    /// The cache over `store`; `stories` wakes it when this process's
+    /// linker changed a story (`Linker::changes`).
+    pub fn new(config: Live, store: Store, stories: tokio::sync::watch::Receiver<u64>) -> Feeds {
+        let now = config.get();
         Feeds {
             inner: Arc::new(Inner {
                 store,
-                config: std::sync::RwLock::new(config),
+                config,
+                rendered_with: Mutex::new(now),
+                stories,
                 check: tokio::sync::Mutex::new(Check {
                     fingerprint: None,
                     at: None,
@@ -101,16 +111,20 @@ impl Feeds {
 
     /// The configuration now (replaced on SIGHUP).
     pub fn config(&self) -> Arc<Config> {
-        Arc::clone(&self.inner.config.read().unwrap_or_else(|p| p.into_inner()))
+        self.inner.config.get()
     }
 
-    /// Adopts a reloaded configuration: every cached page is dropped, as
-    /// sources' names and roles shape what a feed shows.
-    pub fn replace_config(&self, config: Arc<Config>) {
-        *self.inner.config.write().unwrap_or_else(|p| p.into_inner()) = config;
-        self.inner.generation.fetch_add(1, Ordering::SeqCst);
-        lock(&self.inner.cache).clear();
-        lock(&self.inner.pages).clear();
+    /// Drops every cached page if the configuration was replaced since
+    /// they were made.
+    fn follow_config(&self) {
+        let now = self.inner.config.get();
+        let mut with = lock(&self.inner.rendered_with);
+        if !Arc::ptr_eq(&with, &now) {
+            *with = now;
+            self.inner.generation.fetch_add(1, Ordering::SeqCst);
+            lock(&self.inner.cache).clear();
+            lock(&self.inner.pages).clear();
+        }
     }
 
     pub fn store(&self) -> &Store {
@@ -124,8 +138,9 @@ impl Feeds {
             let now = u64::try_from(self.inner.epoch.elapsed().as_millis()).unwrap_or(u64::MAX);
             now.saturating_sub(ms)
         };
+        self.follow_config();
         let last = self.inner.checked_ms.load(Ordering::Acquire);
-        let generation = crate::stories::generation();
+        let generation = *self.inner.stories.borrow();
         let local_change = generation != self.inner.seen_generation.load(Ordering::Acquire);
         if !local_change && last != 0 && since(last) < CHECK_EVERY.as_millis() as u64 {
             return Ok(false);

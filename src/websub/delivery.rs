@@ -24,7 +24,7 @@ const REQUEST_TIMEOUT: Duration = Duration::from_secs(20);
 struct Worker {
     config: Arc<Config>,
     store: Store,
-    fetcher: Fetcher,
+    fetcher: Arc<Fetcher>,
     limits: Limits,
 }
 
@@ -32,10 +32,11 @@ struct Worker {
 pub async fn run(
     config: Arc<Config>,
     store: Store,
+    fetcher: Arc<Fetcher>,
     cancel: CancellationToken,
 ) -> anyhow::Result<()> {
     let worker = Arc::new(Worker {
-        fetcher: super::fetcher(&config)?,
+        fetcher,
         limits: Limits::new(
             config.federation.delivery_concurrency,
             config.federation.delivery_per_host,

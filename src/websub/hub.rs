@@ -79,7 +79,7 @@ pub struct Hub {
     store: Store,
     /// The feed cache: which feeds are topics, and a new subscriber's copy.
     feeds: Feeds,
-    fetcher: Fetcher,
+    fetcher: Arc<Fetcher>,
     /// Verifications in flight: a flood of subscribe requests must not
     /// become a flood of outbound GETs.
     verifying: Arc<Semaphore>,
@@ -100,15 +100,14 @@ pub fn topics(config: &Config) -> Vec<(FeedKey, String)> {
 }
 
 impl Hub {
-    pub fn new(config: Arc<Config>, feeds: Feeds) -> anyhow::Result<Hub> {
-        let fetcher = super::fetcher(&config)?;
-        Ok(Hub {
+    pub fn new(config: Arc<Config>, feeds: Feeds, fetcher: Arc<Fetcher>) -> Hub {
+        Hub {
             config,
             store: feeds.store().clone(),
             feeds,
             fetcher,
             verifying: Arc::new(Semaphore::new(MAX_VERIFYING)),
-        })
+        }
     }
 
     /// A slot for one verification, or `None` when too many are running.

@@ -12,17 +12,10 @@ pub mod subscriber;
 use hmac::{Hmac, Mac};
 
 use crate::config::Config;
-use crate::net::{FetchSettings, Fetcher};
 
 /// Where a hub pushes content for subscription `id`.
 pub fn callback_url(config: &Config, id: &str) -> String {
     crate::publish::public(config, &format!("/websub/callback/{id}"))
-}
-
-/// The guarded outbound client (address guard, trusted addresses, no
-/// redirects): hubs come from feeds and callbacks from strangers.
-pub fn fetcher(config: &Config) -> anyhow::Result<Fetcher> {
-    Fetcher::new(FetchSettings::from_config(config))
 }
 
 /// `sha256=HEX`, the `X-Hub-Signature` of `body` under `secret`.

@@ -10,8 +10,7 @@ use chrono::{DateTime, Utc};
 use tokio_util::sync::CancellationToken;
 use url::Url;
 
-use crate::config::Config;
-use crate::ingest::poll::Poller;
+use crate::config::{Config, Live};
 use crate::net::Fetcher;
 use crate::store::websub::{ACTIVE, DENIED, PENDING, UNSUBSCRIBING, WANTED};
 use crate::store::{Store, Subscription};
@@ -35,18 +34,19 @@ pub enum SubscribeError {
 }
 
 pub struct Subscriber {
-    poller: Arc<Poller>,
+    /// Follows reloads: a removed source is unsubscribed.
+    config: Live,
     store: Store,
-    fetcher: Fetcher,
+    fetcher: Arc<Fetcher>,
 }
 
 impl Subscriber {
-    pub fn new(config: &Config, poller: Arc<Poller>, store: Store) -> anyhow::Result<Subscriber> {
-        Ok(Subscriber {
-            poller,
+    pub fn new(config: Live, store: Store, fetcher: Arc<Fetcher>) -> Subscriber {
+        Subscriber {
+            config,
             store,
-            fetcher: super::fetcher(config)?,
-        })
+            fetcher,
+        }
     }
 
     pub async fn run_until_stopped(self, cancel: CancellationToken) -> anyhow::Result<()> {
@@ -63,7 +63,7 @@ impl Subscriber {
 
     /// One pass over every subscription: what is due is sent now.
     pub async fn look(&self, now: DateTime<Utc>) -> anyhow::Result<()> {
-        let config = self.poller.current_config();
+        let config = self.config.get();
         for sub in self.store.websub_subscriptions().await? {
             let configured = config
                 .sources

@@ -18,6 +18,7 @@ const LAYERS: &[&[&str]] = &[
     &["ingest", "publish"],
     &["federation"],
     &["websub"],
+    &["app"],
     &["http"],
     &["daemon"],
     &["cli"],

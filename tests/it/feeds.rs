@@ -15,7 +15,7 @@ use std::sync::Arc;
 use chrono::{TimeZone, Utc};
 use wirebridge::config::Config;
 use wirebridge::domain::{Entry, EntryKey, EntryLink, LinkRel};
-use wirebridge::http::{router, AppState};
+use wirebridge::http::{router, App};
 use wirebridge::store::Store;
 use wirebridge::stories::Linker;
 
@@ -23,7 +23,7 @@ use crate::support::{config_toml, sample_entry, serve_app, sqlite_url, WIRE_SOUR
 
 pub struct World {
     pub store: Store,
-    pub linker: Linker,
+    pub linker: Arc<Linker>,
     pub base: String,
     pub client: reqwest::Client,
     _dir: tempfile::TempDir,
@@ -44,14 +44,12 @@ pub async fn world(extra: &str) -> World {
 pub async fn world_on(dir: tempfile::TempDir, db: &str, extra: &str) -> World {
     let cfg = feeds_config(db, extra);
     let store = Store::open(db).await.expect("store");
-    let linker = Linker::new(store.clone(), &cfg).expect("linker");
     wirebridge::ingest::poll::register_sources(&store, &cfg)
         .await
         .expect("sources");
-    let app = router(AppState {
-        config: Arc::new(cfg.clone()).into(),
-        store: store.clone(),
-    });
+    let app = App::build(cfg, store.clone()).expect("services");
+    let linker = Arc::clone(&app.linker);
+    let app = router(app);
     let base = serve_app(app).await;
     // No automatic decompression: the tests look at the bytes as sent.
     let client = reqwest::Client::builder()
@@ -205,7 +203,10 @@ async fn a_reloaded_configuration_reaches_feeds_already_rendered() {
     w.add(&sample_entry("wire-en", 1, "en")).await;
     let (_dir, db) = sqlite_url();
     let cfg = feeds_config(&db, "");
-    let feeds = wirebridge::publish::Feeds::new(Arc::new(cfg), w.store.clone());
+    let live = wirebridge::config::Live::from(cfg);
+    let feeds = App::build(live.clone(), w.store.clone())
+        .expect("services")
+        .feeds;
     let key = wirebridge::publish::FeedKey {
         scope: wirebridge::publish::Scope::All,
         page: wirebridge::publish::Page::Live,
@@ -225,7 +226,7 @@ async fn a_reloaded_configuration_reaches_feeds_already_rendered() {
     let text = config_toml(&db, WIRE_SOURCES)
         .replace("name = \"wire-en\"", "name = \"The Wire in English\"");
     let renamed = Config::parse(Path::new("test.toml"), &text).expect("config");
-    feeds.replace_config(Arc::new(renamed));
+    live.set(Arc::new(renamed));
     let after = feeds.get(&key).await.expect("render").expect("feed");
     assert_eq!(source_of(&after.body), "The Wire in English");
     assert_ne!(before.etag, after.etag);

@@ -13,7 +13,6 @@ use axum::Router;
 use chrono::Utc;
 use serde_json::Value;
 use wirebridge::config::Config;
-use wirebridge::federation::Federation;
 use wirebridge::store::{FollowerRow, NewActivity, Store};
 use wirebridge::stories::Linker;
 
@@ -161,7 +160,9 @@ async fn two_instances_send_each_inbox_one_copy_and_both_serve_current_feeds() {
 
     // The actor and 36 followers behind 12 shared inboxes, then a story.
     let store = Store::open(&db).await.unwrap();
-    let fed = Federation::new(Arc::clone(&config), store.clone()).unwrap();
+    let fed = wirebridge::app::App::build(Arc::clone(&config), store.clone())
+        .expect("services")
+        .federation;
     fed.ensure_actors().await.unwrap();
     for f in 0..INBOXES * 3 {
         let row = FollowerRow {
@@ -191,7 +192,6 @@ async fn two_instances_send_each_inbox_one_copy_and_both_serve_current_feeds() {
     story.title = "Pilots end their strike in the northern port".into();
     let s = store.upsert_entries(&[story], Utc::now()).await.unwrap();
     Linker::new(store.clone(), &config)
-        .unwrap()
         .link_entries(&s.changed_ids)
         .await
         .unwrap();

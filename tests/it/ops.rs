@@ -10,9 +10,9 @@ mod reload;
 use std::sync::Arc;
 
 use chrono::Utc;
+use wirebridge::app::App as Services;
 use wirebridge::config::Config;
-use wirebridge::http::{router, AppState};
-use wirebridge::ingest::poll::Poller;
+use wirebridge::http::router;
 use wirebridge::store::Store;
 use wirebridge::stories::Linker;
 
@@ -20,8 +20,11 @@ use crate::support::{config_toml, sqlite_url, Src};
 
 /// The application on a loopback port with a fresh SQLite database.
 pub struct App {
-    pub config: Arc<Config>,
     pub store: Store,
+    /// The linker of the served process (its changes reach the feeds).
+    pub linker: Arc<Linker>,
+    /// The poller of the served process.
+    pub poller: Arc<wirebridge::ingest::poll::Poller>,
     pub base: String,
     pub client: reqwest::Client,
     _dir: tempfile::TempDir,
@@ -42,15 +45,15 @@ pub async fn app(sources: &[Src<'_>], extra: &str) -> App {
             .expect("test config"),
     );
     let store = Store::open(&db).await.expect("store");
-    Poller::new(Arc::clone(&config), store.clone())
-        .expect("poller")
+    let services = Services::build(Arc::clone(&config), store.clone()).expect("services");
+    services
+        .poller
         .sync_sources()
         .await
         .expect("sources registered");
-    let app = router(AppState {
-        config: Arc::clone(&config).into(),
-        store: store.clone(),
-    });
+    let linker = Arc::clone(&services.linker);
+    let poller = Arc::clone(&services.poller);
+    let app = router(services);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind");
@@ -63,8 +66,9 @@ pub async fn app(sources: &[Src<'_>], extra: &str) -> App {
         .build()
         .expect("client");
     App {
-        config,
         store,
+        linker,
+        poller,
         base,
         client,
         _dir: dir,
@@ -83,8 +87,7 @@ impl App {
             .upsert_entries(entries, Utc::now())
             .await
             .expect("upsert");
-        Linker::new(self.store.clone(), &self.config)
-            .expect("linker")
+        self.linker
             .link_entries(&summary.changed_ids)
             .await
             .expect("link");

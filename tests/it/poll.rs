@@ -40,7 +40,7 @@ fn rss(items: &[(&str, &str)]) -> String {
 struct Setup {
     server: FeedServer,
     store: Store,
-    poller: Poller,
+    poller: Arc<Poller>,
     db: String,
     _dir: tempfile::TempDir,
 }
@@ -59,7 +59,7 @@ async fn setup(path: &str) -> Setup {
     }
 }
 
-async fn poller_for(server: &FeedServer, path: &str, db: &str, store: Store) -> Poller {
+async fn poller_for(server: &FeedServer, path: &str, db: &str, store: Store) -> Arc<Poller> {
     let url = server.url(path);
     let cfg = config(
         db,
@@ -70,7 +70,7 @@ async fn poller_for(server: &FeedServer, path: &str, db: &str, store: Store) -> 
             role: "outlet",
         }],
     );
-    let poller = Poller::new(Arc::new(cfg), store).expect("poller");
+    let poller = crate::support::poller(Arc::new(cfg), store);
     poller.sync_sources().await.expect("sync");
     poller
 }
@@ -261,7 +261,7 @@ async fn the_poller_honours_trusted_addresses_with_the_guard_on() {
         &format!("allow_private_addresses = false\ntrusted_addresses = [\"{addr}\"]"),
     );
     let cfg = Config::parse(Path::new("test.toml"), &toml).expect("config");
-    let poller = Poller::new(Arc::new(cfg.clone()), s.store.clone()).expect("poller");
+    let poller = crate::support::poller(Arc::new(cfg.clone()), s.store.clone());
     poller.sync_sources().await.expect("sync");
     let report = poll(&poller).await;
     assert_eq!(report.outcome, PollOutcome::Fetched, "{report:?}");
@@ -271,7 +271,7 @@ async fn the_poller_honours_trusted_addresses_with_the_guard_on() {
     other.set("/feed", Reply::ok(RSS, rss(&[("t2", "Ferry fares")])));
     let toml = toml.replace(&trusted, &other.url("/feed"));
     let cfg = Config::parse(Path::new("test.toml"), &toml).expect("config");
-    let poller = Poller::new(Arc::new(cfg), s.store.clone()).expect("poller");
+    let poller = crate::support::poller(Arc::new(cfg), s.store.clone());
     poller.sync_sources().await.expect("sync");
     let refused = poll(&poller).await;
     assert_eq!(refused.outcome, PollOutcome::Failed, "{refused:?}");
@@ -485,7 +485,7 @@ async fn a_sources_page_lookups_link_translations_declared_only_in_the_page() {
     );
     let cfg = Config::parse(Path::new("test.toml"), &toml).expect("config");
     let store = Store::open(&db).await.expect("store");
-    let poller = Poller::new(Arc::new(cfg), store.clone()).expect("poller");
+    let poller = crate::support::poller(Arc::new(cfg), store.clone());
     poller.sync_sources().await.expect("sync");
     poller.poll_now(None, &|_| {}).await.expect("poll");
 
@@ -542,7 +542,7 @@ async fn one_host_is_never_asked_more_than_its_per_host_limit_at_once() {
     );
     let cfg = Config::parse(Path::new("test.toml"), &toml).expect("config");
     let store = Store::open(&db).await.expect("store");
-    let poller = Poller::new(Arc::new(cfg), store).expect("poller");
+    let poller = crate::support::poller(Arc::new(cfg), store);
     poller.sync_sources().await.expect("sync");
     let reports = poller.poll_now(None, &|_| {}).await.expect("poll");
     assert!(reports.iter().all(|r| r.outcome == PollOutcome::Fetched));

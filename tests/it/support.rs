@@ -344,3 +344,14 @@ pub async fn admin_page(base: &str, token: &str) -> String {
     assert_eq!(r.status(), 200, "/admin");
     r.text().await.expect("admin page")
 }
+
+/// The poller of a process built on `store` (its own linker and client,
+/// as `serve` would build them).
+pub fn poller(
+    config: impl Into<wirebridge::config::Live>,
+    store: wirebridge::store::Store,
+) -> Arc<wirebridge::ingest::poll::Poller> {
+    wirebridge::app::App::build(config, store)
+        .expect("services")
+        .poller
+}

@@ -12,14 +12,14 @@ use axum::response::{IntoResponse, Redirect, Response};
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
-use crate::http::AppState;
+use crate::app::App;
 
 const COOKIE: &str = "wirebridge_admin";
 /// A login lasts a working day.
 const SESSION_SECONDS: u32 = 12 * 3600;
 
 /// The configured token; `None` turns the admin pages off.
-pub fn configured(state: &AppState) -> Option<String> {
+pub fn configured(state: &App) -> Option<String> {
     state
         .config
         .get()
@@ -61,7 +61,7 @@ pub fn allowed(token: &str, headers: &HeaderMap) -> bool {
 
 /// A right token sets the cookie and sends the browser to `/admin`; a
 /// wrong one gets the refusal page again.
-pub fn log_in(state: &AppState, token: &str, given: &str, headers: &HeaderMap) -> Response {
+pub fn log_in(state: &App, token: &str, given: &str, headers: &HeaderMap) -> Response {
     if !token_matches(given, token) {
         tracing::warn!("admin login with a wrong token");
         return refusal(
@@ -88,7 +88,7 @@ pub fn log_in(state: &AppState, token: &str, given: &str, headers: &HeaderMap) -
 /// `Secure` when the public site is HTTPS, except for a browser talking to
 /// the daemon directly on loopback (an SSH tunnel, a test), where there is
 /// no TLS and a Secure cookie would never come back.
-fn needs_secure(state: &AppState, headers: &HeaderMap) -> bool {
+fn needs_secure(state: &App, headers: &HeaderMap) -> bool {
     let host = headers
         .get(header::HOST)
         .and_then(|v| v.to_str().ok())

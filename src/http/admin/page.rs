@@ -8,8 +8,8 @@ use std::collections::HashMap;
 use chrono::{DateTime, Utc};
 
 pub use super::view::{login, render};
+use crate::app::App;
 use crate::domain::{EntryRole, SourceId};
-use crate::http::AppState;
 use crate::store::{HostQueue, InboxRejection, QueueStats, StoreError, StoredEntry};
 
 /// Stories shown, newest first.
@@ -80,7 +80,7 @@ pub struct StoryBlock {
 }
 
 impl Status {
-    pub async fn gather(state: &AppState) -> Result<Status, StoreError> {
+    pub async fn gather(state: &App) -> Result<Status, StoreError> {
         let store = &state.store;
         let config = state.config.get();
         let now = Utc::now();

@@ -319,7 +319,7 @@ async fn in_production_an_activity_naming_a_private_plain_http_actor_is_refused_
     use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, Uri};
     use std::sync::Arc;
     use wirebridge::config::Config;
-    use wirebridge::federation::{Federation, Inbox};
+    use wirebridge::federation::Inbox;
 
     let w = world("").await;
     // The same server as configured in production: no private addresses
@@ -329,7 +329,11 @@ async fn in_production_an_activity_naming_a_private_plain_http_actor_is_refused_
         "allow_private_addresses = false",
     );
     let cfg = Arc::new(Config::parse(std::path::Path::new("prod.toml"), &toml).expect("config"));
-    let inbox = Inbox::new(Federation::new(cfg, w.store.clone()).expect("federation"));
+    let inbox = Inbox::new(
+        wirebridge::app::App::build(cfg, w.store.clone())
+            .expect("services")
+            .federation,
+    );
 
     let body = w
         .remote
@@ -367,18 +371,13 @@ const ADMIN_TOKEN: &str = "rejections-admin-token";
 /// (or this one after a restart) would be: its own store handle and
 /// router, nothing shared in memory with the first. Its base URL.
 async fn second_instance(w: &super::world::World) -> String {
-    use std::sync::Arc;
     use wirebridge::config::Config;
-    use wirebridge::http::{router, AppState};
+    use wirebridge::http::{router, App};
     use wirebridge::store::Store;
 
     let cfg = Config::parse(std::path::Path::new("second.toml"), &w.toml).expect("config");
     let store = Store::open(&cfg.database.url).await.expect("store");
-    crate::support::serve_app(router(AppState {
-        config: Arc::new(cfg).into(),
-        store,
-    }))
-    .await
+    crate::support::serve_app(router(App::build(cfg, store).expect("services"))).await
 }
 
 /// `/admin` at `base`, asked again (20 times at most, 250 ms apart) until

@@ -89,7 +89,7 @@ async fn a_fedify_follower_verifies_accept_create_update_and_delete() {
     wirebridge::ingest::poll::register_sources(&store, &config)
         .await
         .expect("sources");
-    let linker = Linker::new(store.clone(), &config).expect("linker");
+    let linker = Linker::new(store.clone(), &config);
 
     let mut child = Command::new("node")
         .arg(interop.join("follower.mjs"))

@@ -18,7 +18,6 @@ use axum::Router;
 use chrono::Utc;
 use serde_json::Value;
 use wirebridge::config::Config;
-use wirebridge::federation::Federation;
 use wirebridge::store::{FollowerRow, Store};
 use wirebridge::stories::Linker;
 
@@ -135,7 +134,9 @@ delivery_per_host = 3
     // Before the daemon: the actor, 48 followers behind 24 shared inboxes,
     // and a story first seen after the actor was born.
     let store = Store::open(&db).await.expect("store");
-    let fed = Federation::new(Arc::clone(&config), store.clone()).expect("fed");
+    let fed = wirebridge::app::App::build(Arc::clone(&config), store.clone())
+        .expect("services")
+        .federation;
     fed.ensure_actors().await.expect("actor");
     for f in 0..INBOXES * 2 {
         let n = f % INBOXES;
@@ -155,7 +156,6 @@ delivery_per_host = 3
         .await
         .expect("upsert");
     Linker::new(store.clone(), &config)
-        .expect("linker")
         .link_entries(&s.changed_ids)
         .await
         .expect("link");

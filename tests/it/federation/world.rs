@@ -11,7 +11,7 @@ use tokio_util::sync::CancellationToken;
 use wirebridge::config::Config;
 use wirebridge::domain::Entry;
 use wirebridge::federation::{delivery, planner, Federation};
-use wirebridge::http::{router, AppState};
+use wirebridge::http::{router, App};
 use wirebridge::store::{FollowerRow, NewActivity, Store};
 use wirebridge::stories::Linker;
 
@@ -22,7 +22,7 @@ pub struct World {
     pub store: Store,
     pub fed: Arc<Federation>,
     pub base: String,
-    pub linker: Linker,
+    pub linker: Arc<Linker>,
     pub remote: Remote,
     pub http: reqwest::Client,
     /// The configuration as written, for running the binary against it.
@@ -99,13 +99,11 @@ pub async fn world_on(db: Option<String>, extra: &str) -> World {
     wirebridge::ingest::poll::register_sources(&store, &cfg)
         .await
         .expect("sources");
-    let linker = Linker::new(store.clone(), &cfg).expect("linker");
-    let fed = Federation::new(Arc::clone(&cfg), store.clone()).expect("federation");
+    let app = App::build(cfg, store.clone()).expect("services");
+    let linker = Arc::clone(&app.linker);
+    let fed = Arc::clone(&app.federation);
     fed.ensure_actors().await.expect("actors");
-    let app = router(AppState {
-        config: cfg.into(),
-        store: store.clone(),
-    });
+    let app = router(app);
     tokio::spawn(async move { axum::serve(listener, app).await });
     World {
         store,

@@ -7,14 +7,12 @@
 //! files and the diff shows what changed.
 
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 
 use chrono::{TimeZone, Utc};
 use wirebridge::config::Config;
-use wirebridge::http::{router, AppState};
+use wirebridge::http::{router, App};
 use wirebridge::normalize::{parse_feed, FeedContext};
 use wirebridge::store::Store;
-use wirebridge::stories::Linker;
 
 use crate::support::{serve_app, sqlite_url};
 
@@ -85,8 +83,8 @@ async fn every_feed_of_a_fixed_store_is_byte_identical_to_its_golden_file() {
             .await
             .expect("upsert");
     }
-    let linker = Linker::new(store.clone(), &config).expect("linker");
-    linker.link_unlinked().await.expect("link");
+    let app = App::build(config, store).expect("services");
+    app.linker.link_unlinked().await.expect("link");
 
     let mut paths = Vec::new();
     for scope in ["all", "en", "pt-br", "de", "fr", "ar"] {
@@ -95,11 +93,7 @@ async fn every_feed_of_a_fixed_store_is_byte_identical_to_its_golden_file() {
             paths.push(format!("/feeds/{scope}/archive/1.{ext}"));
         }
     }
-    let base = serve_app(router(AppState {
-        config: Arc::new(config).into(),
-        store,
-    }))
-    .await;
+    let base = serve_app(router(app)).await;
     let client = reqwest::Client::builder()
         .no_proxy()
         .build()

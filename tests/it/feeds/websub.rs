@@ -72,7 +72,7 @@ async fn the_hub_is_pinged_once_for_each_feed_that_changed() {
     tokio::time::sleep(Duration::from_millis(1500)).await;
     assert!(pings.lock().unwrap().is_empty(), "starting is not a change");
 
-    let linker = Linker::new(store.clone(), &config).unwrap();
+    let linker = Linker::new(store.clone(), &config);
     for (src, l, title) in [
         ("wire-en", "en", "Grain silos reopen"),
         ("wire-fr", "fr", "Les silos rouvrent"),

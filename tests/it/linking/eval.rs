@@ -137,9 +137,7 @@ pub async fn evaluate_with(db_url: &str, evidence_threshold: f64) -> Report {
             .expect("truth.toml parses");
     let config = config_for(&dir, db_url, &sources.sources);
     let store = Store::open(db_url).await.expect("store");
-    let linker = Linker::new(store.clone(), &config)
-        .expect("linker")
-        .with_evidence_threshold(evidence_threshold);
+    let linker = Linker::new(store.clone(), &config).with_evidence_threshold(evidence_threshold);
     wirebridge::ingest::poll::register_sources(&store, &config)
         .await
         .expect("sources");

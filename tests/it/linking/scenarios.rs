@@ -6,7 +6,7 @@ use std::sync::Arc;
 use chrono::{Duration, TimeZone, Utc};
 use serde_json::Value;
 use wirebridge::domain::{Entry, EntryKey, EntryLink, LinkRel};
-use wirebridge::http::{router, AppState};
+use wirebridge::http::{router, App};
 use wirebridge::store::Store;
 use wirebridge::stories::Linker;
 
@@ -14,7 +14,7 @@ use crate::support::{config, lang, sample_entry, serve_app, sqlite_url, WIRE_SOU
 
 struct World {
     store: Store,
-    linker: Linker,
+    linker: Arc<Linker>,
     base: String,
     _dir: tempfile::TempDir,
 }
@@ -23,14 +23,12 @@ async fn world() -> World {
     let (dir, db) = sqlite_url();
     let cfg = config(&db, WIRE_SOURCES);
     let store = Store::open(&db).await.expect("store");
-    let linker = Linker::new(store.clone(), &cfg).expect("linker");
     wirebridge::ingest::poll::register_sources(&store, &cfg)
         .await
         .expect("sources");
-    let app = router(AppState {
-        config: Arc::new(cfg).into(),
-        store: store.clone(),
-    });
+    let app = App::build(cfg, store.clone()).expect("services");
+    let linker = Arc::clone(&app.linker);
+    let app = router(app);
     let base = serve_app(app).await;
     World {
         store,

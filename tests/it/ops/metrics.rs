@@ -6,10 +6,7 @@
 // In tests a panic is the failure report.
 #![allow(clippy::unwrap_used)]
 
-use std::sync::Arc;
-
 use prometheus_parse::{Scrape, Value};
-use wirebridge::ingest::poll::Poller;
 
 use super::{app, rss, unique, App};
 use crate::support::{FeedServer, Reply, Src};
@@ -64,9 +61,8 @@ async fn a_poll_moves_the_poll_and_entry_counters_and_gauges_match_the_store() {
         &[("rule", "new_story")],
     );
 
-    let poller = Poller::new(Arc::clone(&app.config), app.store.clone()).unwrap();
     let source = crate::support::source_id(&id);
-    poller.poll_now(Some(&source), &|_| {}).await.unwrap();
+    app.poller.poll_now(Some(&source), &|_| {}).await.unwrap();
     let after = scrape(&app).await;
 
     let polls = &[("source", id.as_str()), ("outcome", "fetched")];
@@ -94,7 +90,7 @@ async fn a_poll_moves_the_poll_and_entry_counters_and_gauges_match_the_store() {
     assert_eq!(value(&after, "wirebridge_delivery_queue_depth", &[]), 0.0);
 
     // The same feed again answers with an identical body: counted apart.
-    poller.poll_now(Some(&source), &|_| {}).await.unwrap();
+    app.poller.poll_now(Some(&source), &|_| {}).await.unwrap();
     let again = scrape(&app).await;
     assert_eq!(value(&again, "wirebridge_polls_total", polls), 1.0);
     let unchanged = &[("source", id.as_str()), ("outcome", "unchanged")];

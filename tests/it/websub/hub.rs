@@ -116,7 +116,7 @@ async fn publish(daemon: &Running, cfg: &wirebridge::config::Config, n: u32) {
     })
     .await;
     assert!(known.is_some(), "the daemon records its sources");
-    let linker = Linker::new(daemon.store.clone(), cfg).unwrap();
+    let linker = Linker::new(daemon.store.clone(), cfg);
     let s = daemon
         .store
         .upsert_entries(&[sample_entry("outlet", n, "en")], Utc::now())
@@ -427,7 +427,7 @@ async fn a_new_subscriber_receives_the_current_feed_at_once_and_a_renewal_does_n
         .upsert_entries(&[sample_entry("outlet", 3, "en")], Utc::now())
         .await
         .unwrap();
-    let linker = Linker::new(store.clone(), &cfg).unwrap();
+    let linker = Linker::new(store.clone(), &cfg);
     linker.link_entries(&s.changed_ids).await.unwrap();
     store.close().await;
     let daemon = Running::start(cfg.clone()).await;

@@ -93,7 +93,7 @@ async fn flask_websub_subscribes_to_our_hub_and_receives_the_current_then_the_ch
     let body = current["body"].as_str().unwrap();
     assert!(body.contains("<feed") && !body.contains("Story number 31"));
 
-    let linker = Linker::new(daemon.store.clone(), &cfg).unwrap();
+    let linker = Linker::new(daemon.store.clone(), &cfg);
     let s = daemon
         .store
         .upsert_entries(&[sample_entry("outlet", 31, "en")], Utc::now())

@@ -9,7 +9,6 @@ use axum::extract::State;
 use axum::routing::{get, post};
 use axum::Form;
 use hmac::{Hmac, Mac};
-use wirebridge::ingest::poll::Poller;
 use wirebridge::store::Store;
 
 use super::{config, free_port, within, Running};
@@ -145,7 +144,7 @@ pub(super) async fn subscribed(lease: u32) -> Subscribed {
     // One poll before the daemon starts: it stores the first entry and
     // notices the hub; the daemon's own next poll is ten minutes away.
     let store = Store::open(&db).await.unwrap();
-    let poller = Poller::new(Arc::new(cfg.clone()), store.clone()).unwrap();
+    let poller = crate::support::poller(Arc::new(cfg.clone()), store.clone());
     poller.sync_sources().await.unwrap();
     let reports = poller.poll_now(None, &|_| {}).await.unwrap();
     assert_eq!(reports[0].new, 1, "{reports:?}");

@@ -7,7 +7,6 @@ use std::time::Duration;
 
 use chrono::Utc;
 use wirebridge::domain::SourceId;
-use wirebridge::ingest::poll::Poller;
 use wirebridge::websub::subscriber::Subscriber;
 
 use super::outlet::{atom, field, push, signed, subscribed, verify, wait_for_request};
@@ -81,7 +80,7 @@ async fn a_pushed_entry_reaches_our_feeds_and_outbox_without_a_poll() {
     );
 
     // Polling goes on, four times slower (10 minutes → 40).
-    let poller = Poller::new(Arc::new(s.config.clone()), s.daemon.store.clone()).unwrap();
+    let poller = crate::support::poller(Arc::new(s.config.clone()), s.daemon.store.clone());
     poller.poll_now(None, &|_| {}).await.unwrap();
     let id = SourceId::parse("outlet").unwrap();
     let state = s.daemon.store.source_state(&id).await.unwrap();
@@ -196,14 +195,17 @@ async fn a_source_removed_before_a_restart_is_unsubscribed() {
 #[tokio::test]
 async fn a_source_removed_on_reload_is_unsubscribed() {
     let s = subscribed(3600).await;
-    // What SIGHUP does: the poller adopts the new file, and the subscriber
-    // task, which reads the poller's configuration, acts on it.
-    let poller = Arc::new(Poller::new(Arc::new(s.config.clone()), s.daemon.store.clone()).unwrap());
-    let subscriber =
-        Subscriber::new(&s.config, Arc::clone(&poller), s.daemon.store.clone()).unwrap();
+    // What SIGHUP does: the running configuration is replaced, and the
+    // subscriber task, which reads it, acts on it.
+    let app = wirebridge::app::App::build(&s.config, s.daemon.store.clone()).unwrap();
+    let subscriber = Subscriber::new(
+        app.config.clone(),
+        app.store.clone(),
+        Arc::clone(&app.fetcher),
+    );
     let mut reloaded = s.config.clone();
     reloaded.sources.clear();
-    poller.replace_config(Arc::new(reloaded)).await.unwrap();
+    app.config.set(Arc::new(reloaded));
     subscriber.look(Utc::now()).await.unwrap();
     let form = wait_for_request(&s.outlet, 2, Duration::from_secs(5)).await;
     assert_eq!(field(&form, "hub.mode"), "unsubscribe");
