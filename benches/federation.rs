@@ -23,8 +23,8 @@ use wirebridge::domain::{Entry, EntryKey, Lang, LangOrigin, SourceId};
 use wirebridge::federation::keys::{self, Signer};
 use wirebridge::federation::signature::sign_post;
 use wirebridge::federation::{delivery, planner};
+use wirebridge::linker::Linker;
 use wirebridge::store::{FollowerRow, NewActivity, Store};
-use wirebridge::stories::Linker;
 
 const FOLLOWERS: usize = 10_000;
 const INBOXES: usize = 1_000;

@@ -12,8 +12,8 @@ use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use wirebridge::config::Config;
 use wirebridge::domain::{Entry, EntryKey, EntryLink, Lang, LangOrigin, LinkRel, Person, SourceId};
+use wirebridge::linker::Linker;
 use wirebridge::store::Store;
-use wirebridge::stories::Linker;
 
 const LANGS: [(&str, &str); 5] = [
     ("wire-en", "en"),

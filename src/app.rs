@@ -16,11 +16,11 @@ use tokio_util::task::TaskTracker;
 use crate::config::{Config, Live};
 use crate::federation::{Federation, Inbox};
 use crate::ingest::poll::Poller;
+use crate::linker::Linker;
 use crate::net::{FetchSettings, Fetcher};
 use crate::observe::RejectionLog;
 use crate::publish::Feeds;
 use crate::store::Store;
-use crate::stories::Linker;
 use crate::websub::hub::Hub;
 
 /// One process's services; cheap to clone.

@@ -9,8 +9,8 @@ use comfy_table::{presets, Table};
 use crate::config::Config;
 use crate::domain::when::relative;
 use crate::domain::{EntryRole, Lang};
+use crate::linker::{LinkOutcome, Linker};
 use crate::store::{Store, StoredEntry};
-use crate::stories::{LinkOutcome, Linker};
 
 const TITLE_WIDTH: usize = 56;
 

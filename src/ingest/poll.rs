@@ -19,10 +19,10 @@ use url::Url;
 use super::schedule;
 use crate::config::{Config, Live, SourceConfig};
 use crate::domain::SourceId;
+use crate::linker::Linker;
 use crate::net::{FetchOutcome, Fetched, Fetcher, Validators};
 use crate::normalize::{self, FeedContext};
 use crate::store::{SourceState, Store, StoreError, UpsertSummary};
-use crate::stories::Linker;
 
 /// How one source's poll ended.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

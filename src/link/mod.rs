@@ -1,8 +1,10 @@
 //! Linking: which stored entries are the same article (duplicates) and which
 //! are language versions of one story. Pure functions only — features of an
 //! entry, the keys that find candidates, the rules in their precedence and
-//! the roles inside a story. `stories` applies the decisions to the store.
+//! the roles inside a story, and where an entry goes (`decide`). `linker`
+//! applies the decisions to the store.
 
+mod decide;
 mod evidence;
 mod features;
 mod minhash;
@@ -10,8 +12,9 @@ mod rules;
 mod shape;
 mod text;
 
+pub use decide::{decide, roles_of, Decision, Primary, Refused, Related, Situation};
 pub use evidence::{evidence_score, EVIDENCE_THRESHOLD};
 pub use features::{looks_like_an_article, loose_url, url_lookup_keys, Features, Keys};
 pub use minhash::{jaccard, NEAR_DUPLICATE_JACCARD};
-pub use rules::{assign_roles, relation, relation_with, Member, Relation, Rule};
+pub use rules::{relation, relation_with, Relation, Rule};
 pub use shape::{UrlPattern, UrlPatternError};

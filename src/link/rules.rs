@@ -18,16 +18,13 @@
 //!    what survives translation, against a threshold set on the corpus.
 //!
 //! Operator overrides (`wirebridge link` / `unlink`) sit above all of these
-//! and are applied by `stories`, which also enforces the invariant that a
-//! story never holds two non-duplicate entries of one language from one
-//! source.
-
-use chrono::{DateTime, Utc};
+//! (the linker reads them); `decide` picks the story by this precedence and
+//! enforces the invariant that a story never holds two non-duplicate
+//! entries of one language from one source.
 
 use super::evidence::{evidence_score, EVIDENCE_THRESHOLD};
 use super::features::Features;
 use super::minhash::{jaccard, NEAR_DUPLICATE_JACCARD};
-use crate::domain::EntryRole;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Rule {
@@ -139,37 +136,4 @@ pub fn relation_with(new: &Features, old: &Features, evidence_threshold: f64) ->
         return rel(Rule::Evidence, format!("evidence score {score:.2}"));
     }
     None
-}
-
-/// What `assign_roles` needs to know of each member of a story.
-#[derive(Clone, Debug)]
-pub struct Member {
-    pub entry_id: i64,
-    pub from_outlet: bool,
-    pub duplicate_of: Option<i64>,
-    pub seen: DateTime<Utc>,
-}
-
-/// Roles inside one story: duplicates stay duplicates; the original is the
-/// earliest outlet entry, else the earliest entry; the rest are
-/// translations.
-pub fn assign_roles(members: &[Member]) -> Vec<(i64, EntryRole)> {
-    let original = members
-        .iter()
-        .filter(|m| m.duplicate_of.is_none())
-        .min_by_key(|m| (!m.from_outlet, m.seen, m.entry_id))
-        .map(|m| m.entry_id);
-    members
-        .iter()
-        .map(|m| {
-            let role = if m.duplicate_of.is_some() {
-                EntryRole::Duplicate
-            } else if Some(m.entry_id) == original {
-                EntryRole::Original
-            } else {
-                EntryRole::Translation
-            };
-            (m.entry_id, role)
-        })
-        .collect()
 }

@@ -12,6 +12,7 @@ mod admin;
 mod entries;
 mod federation;
 mod feeds;
+mod linking;
 mod queue;
 mod rejections;
 mod sources;
@@ -33,10 +34,11 @@ pub use federation::{
     PostRow, RemoteActorRow,
 };
 pub use feeds::FeedFingerprint;
+pub use linking::{EntryPlace, LinkBatch, LinkOverride, PrimaryRow, StoryStep};
 pub use queue::{DeliveryStatus, Finish, QueueTable};
 pub use rejections::{InboxRejection, KEEP_REJECTIONS, REASON_CHARS, REJECTIONS_MAX_AGE};
 pub use sources::SourceState;
-pub use stories::{LinkOverride, LinkPlan, LinkingLock, StoryRow};
+pub use stories::{LinkingLock, StoryRow};
 pub use websub::{HubDelivery, HubSubscriber, Pruned, Subscription, WebSubDeliveryCounts};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

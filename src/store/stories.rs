@@ -1,19 +1,14 @@
-//! Stories and the linking index: candidates by key, a link decision
-//! applied in one transaction, operator overrides, and the reads the API
-//! and feeds need.
+//! Stories as the API, feeds and federation read them: a story's row and
+//! members, the story a URL belongs to, pages of stories; the alternates
+//! read from articles' pages; the cross-process linking lock. What the
+//! linker reads and writes is in `linking`.
 
 use chrono::{DateTime, Utc};
 use sqlx::any::AnyRow;
 
 use super::entries::{StoredEntry, ENTRY_COLUMNS};
 use super::{from_millis, get, opt_from_millis, to_millis, Store, StoreError};
-use crate::domain::{EntryLink, EntryRole, Lang, LinkRel};
-
-/// Strong keys name few entries; this many candidates is already a sign of
-/// a bad key (a feed URL used as "original" by every item).
-const STRONG_CANDIDATES: i64 = 200;
-/// Evidence candidates: the ones sharing the most keys.
-const WEAK_CANDIDATES: i64 = 40;
+use crate::domain::{EntryLink, Lang, LinkRel};
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct StoryRow {
@@ -34,32 +29,6 @@ impl StoryRow {
     }
 }
 
-/// A linking decision for one entry, applied atomically by `apply_link`.
-#[derive(Clone, Debug)]
-pub struct LinkPlan {
-    pub entry_id: i64,
-    /// The story to join; `None` starts a new one.
-    pub target: Option<i64>,
-    /// Other stories folded into the target (they point at it afterwards).
-    pub merge: Vec<i64>,
-    pub rule: Option<String>,
-    pub why: Option<String>,
-    pub duplicate_of: Option<i64>,
-    /// The role of every member of the resulting story.
-    pub roles: Vec<(i64, EntryRole)>,
-    /// The entry's index keys, replacing any it had.
-    pub keys: Vec<String>,
-    pub now: DateTime<Utc>,
-}
-
-/// An operator's correction: `link` two URLs, or `unlink` one.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct LinkOverride {
-    pub kind: String,
-    pub url_a: String,
-    pub url_b: Option<String>,
-}
-
 fn placeholders(from: usize, n: usize) -> String {
     (from..from + n)
         .map(|i| format!("${i}"))
@@ -68,59 +37,6 @@ fn placeholders(from: usize, n: usize) -> String {
 }
 
 impl Store {
-    /// Entries sharing a key with the lookup lists, the entry itself left out.
-    pub async fn candidate_ids(
-        &self,
-        strong: &[String],
-        weak: &[String],
-        exclude: i64,
-    ) -> Result<Vec<i64>, StoreError> {
-        let mut ids: Vec<i64> = Vec::new();
-        if !strong.is_empty() {
-            let sql = format!(
-                "SELECT DISTINCT entry_id FROM entry_keys WHERE entry_id <> $1 AND key IN ({}) \
-                 LIMIT {STRONG_CANDIDATES}",
-                placeholders(2, strong.len())
-            );
-            let mut q = sqlx::query_scalar::<_, i64>(&sql).bind(exclude);
-            for k in strong {
-                q = q.bind(k.as_str());
-            }
-            ids.extend(q.fetch_all(&self.pool).await?);
-        }
-        if !weak.is_empty() {
-            let sql = format!(
-                "SELECT entry_id FROM entry_keys WHERE entry_id <> $1 AND key IN ({}) \
-                 GROUP BY entry_id ORDER BY COUNT(*) DESC, entry_id DESC LIMIT {WEAK_CANDIDATES}",
-                placeholders(2, weak.len())
-            );
-            let mut q = sqlx::query_scalar::<_, i64>(&sql).bind(exclude);
-            for k in weak {
-                q = q.bind(k.as_str());
-            }
-            ids.extend(q.fetch_all(&self.pool).await?);
-        }
-        ids.sort_unstable();
-        ids.dedup();
-        Ok(ids)
-    }
-
-    pub async fn entries_by_ids(&self, ids: &[i64]) -> Result<Vec<StoredEntry>, StoreError> {
-        if ids.is_empty() {
-            return Ok(Vec::new());
-        }
-        let sql = format!(
-            "SELECT {ENTRY_COLUMNS} FROM entries WHERE id IN ({}) ORDER BY id",
-            placeholders(1, ids.len())
-        );
-        let mut q = sqlx::query(&sql);
-        for id in ids {
-            q = q.bind(*id);
-        }
-        let rows = q.fetch_all(&self.pool).await?;
-        rows.iter().map(StoredEntry::from_row).collect()
-    }
-
     pub async fn entry_by_id(&self, id: i64) -> Result<StoredEntry, StoreError> {
         self.entries_by_ids(&[id])
             .await?
@@ -143,138 +59,6 @@ impl Store {
         }
         let rows = q.fetch_all(&self.pool).await?;
         rows.iter().map(StoredEntry::from_row).collect()
-    }
-
-    /// Applies one linking decision in a single transaction; returns the
-    /// entry's story id.
-    pub async fn apply_link(&self, plan: &LinkPlan) -> Result<i64, StoreError> {
-        let now = to_millis(plan.now);
-        let mut tx = self.pool.begin().await?;
-        let story_id =
-            match plan.target {
-                Some(id) => id,
-                None => sqlx::query_scalar::<_, i64>(
-                    "INSERT INTO stories (first_seen_at, updated_at) VALUES ($1, $1) RETURNING id",
-                )
-                .bind(now)
-                .fetch_one(&mut *tx)
-                .await?,
-            };
-        for other in plan.merge.iter().filter(|s| **s != story_id) {
-            sqlx::query("UPDATE entries SET story_id = $1 WHERE story_id = $2")
-                .bind(story_id)
-                .bind(*other)
-                .execute(&mut *tx)
-                .await?;
-            sqlx::query("UPDATE stories SET merged_into = $1, updated_at = $2 WHERE id = $3")
-                .bind(story_id)
-                .bind(now)
-                .bind(*other)
-                .execute(&mut *tx)
-                .await?;
-        }
-        sqlx::query(
-            "UPDATE entries SET story_id = $1, link_rule = $2, link_why = $3, duplicate_of = $4 \
-             WHERE id = $5",
-        )
-        .bind(story_id)
-        .bind(plan.rule.as_deref())
-        .bind(plan.why.as_deref())
-        .bind(plan.duplicate_of)
-        .bind(plan.entry_id)
-        .execute(&mut *tx)
-        .await?;
-        for (id, role) in &plan.roles {
-            sqlx::query("UPDATE entries SET role = $1 WHERE id = $2")
-                .bind(role.as_str())
-                .bind(*id)
-                .execute(&mut *tx)
-                .await?;
-        }
-        sqlx::query("DELETE FROM entry_keys WHERE entry_id = $1")
-            .bind(plan.entry_id)
-            .execute(&mut *tx)
-            .await?;
-        for key in &plan.keys {
-            sqlx::query(
-                "INSERT INTO entry_keys (key, entry_id) VALUES ($1, $2) ON CONFLICT DO NOTHING",
-            )
-            .bind(key.as_str())
-            .bind(plan.entry_id)
-            .execute(&mut *tx)
-            .await?;
-        }
-        sqlx::query(
-            "UPDATE stories SET updated_at = $1, first_seen_at = COALESCE((SELECT MIN(first_seen_at) \
-             FROM entries WHERE story_id = $2), first_seen_at) WHERE id = $2",
-        )
-        .bind(now)
-        .bind(story_id)
-        .execute(&mut *tx)
-        .await?;
-        tx.commit().await?;
-        Ok(story_id)
-    }
-
-    /// Takes an entry out of its story into a story of its own.
-    pub async fn detach_entry(&self, entry_id: i64, now: DateTime<Utc>) -> Result<i64, StoreError> {
-        let plan = LinkPlan {
-            entry_id,
-            target: None,
-            merge: Vec::new(),
-            rule: Some("override".into()),
-            why: Some("unlinked by the operator".into()),
-            duplicate_of: None,
-            roles: vec![(entry_id, EntryRole::Original)],
-            keys: Vec::new(),
-            now,
-        };
-        self.apply_link(&plan).await
-    }
-
-    /// Sets the roles of existing members (after a member left).
-    pub async fn set_roles(&self, roles: &[(i64, EntryRole)]) -> Result<(), StoreError> {
-        let mut tx = self.pool.begin().await?;
-        for (id, role) in roles {
-            sqlx::query("UPDATE entries SET role = $1 WHERE id = $2")
-                .bind(role.as_str())
-                .bind(*id)
-                .execute(&mut *tx)
-                .await?;
-        }
-        tx.commit().await?;
-        Ok(())
-    }
-
-    pub async fn add_override(
-        &self,
-        o: &LinkOverride,
-        now: DateTime<Utc>,
-    ) -> Result<(), StoreError> {
-        sqlx::query(
-            "INSERT INTO link_overrides (kind, url_a, url_b, created_at) VALUES ($1, $2, $3, $4)",
-        )
-        .bind(o.kind.as_str())
-        .bind(o.url_a.as_str())
-        .bind(o.url_b.as_deref())
-        .bind(to_millis(now))
-        .execute(&self.pool)
-        .await?;
-        Ok(())
-    }
-
-    /// Overrides naming `url`, oldest first (a later one wins).
-    pub async fn overrides_for(&self, url: &str) -> Result<Vec<LinkOverride>, StoreError> {
-        let rows: Vec<(String, String, Option<String>)> = sqlx::query_as(
-            "SELECT kind, url_a, url_b FROM link_overrides WHERE url_a = $1 OR url_b = $1 ORDER BY id",
-        )
-        .bind(url)
-        .fetch_all(&self.pool)
-        .await?;
-        Ok(rows
-            .into_iter()
-            .map(|(kind, url_a, url_b)| LinkOverride { kind, url_a, url_b })
-            .collect())
     }
 
     /// The entry with this canonical URL (the earliest, if several sources

@@ -16,8 +16,8 @@ use chrono::{TimeZone, Utc};
 use wirebridge::config::Config;
 use wirebridge::domain::{Entry, EntryKey, EntryLink, LinkRel};
 use wirebridge::http::{router, App};
+use wirebridge::linker::Linker;
 use wirebridge::store::Store;
-use wirebridge::stories::Linker;
 
 use crate::support::{config_toml, sample_entry, serve_app, sqlite_url, WIRE_SOURCES};
 

@@ -1,6 +1,7 @@
 //! Stories: deduplication and translation linking through the real
 //! parser, store and linker.
 
+mod batch;
 #[path = "linking/eval.rs"]
 pub mod eval;
 mod scenarios;

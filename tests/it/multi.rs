@@ -13,8 +13,8 @@ use axum::Router;
 use chrono::Utc;
 use serde_json::Value;
 use wirebridge::config::Config;
+use wirebridge::linker::Linker;
 use wirebridge::store::{FollowerRow, NewActivity, Store};
-use wirebridge::stories::Linker;
 
 use crate::support::{
     config_toml, drop_postgres, postgres_url, sample_entry, FeedServer, Reply, Src,

@@ -13,8 +13,8 @@ use chrono::Utc;
 use wirebridge::app::App as Services;
 use wirebridge::config::Config;
 use wirebridge::http::router;
+use wirebridge::linker::Linker;
 use wirebridge::store::Store;
-use wirebridge::stories::Linker;
 
 use crate::support::{config_toml, sqlite_url, Src};
 

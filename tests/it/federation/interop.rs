@@ -17,7 +17,7 @@ use tokio::process::{ChildStdout, Command};
 use tokio_util::sync::CancellationToken;
 use wirebridge::config::Config;
 use wirebridge::daemon::Daemon;
-use wirebridge::stories::Linker;
+use wirebridge::linker::Linker;
 
 use super::world::fed_config_toml;
 use crate::support::{lang, sample_entry, sqlite_url};

@@ -18,8 +18,8 @@ use axum::Router;
 use chrono::Utc;
 use serde_json::Value;
 use wirebridge::config::Config;
+use wirebridge::linker::Linker;
 use wirebridge::store::{FollowerRow, Store};
-use wirebridge::stories::Linker;
 
 use super::world::seed_follower;
 use crate::support::sample_entry;

@@ -12,8 +12,8 @@ use wirebridge::config::Config;
 use wirebridge::domain::Entry;
 use wirebridge::federation::{delivery, planner, Federation};
 use wirebridge::http::{router, App};
+use wirebridge::linker::Linker;
 use wirebridge::store::{FollowerRow, NewActivity, Store};
-use wirebridge::stories::Linker;
 
 use super::remote::Remote;
 use crate::support::{config_toml, sqlite_url, WIRE_SOURCES};

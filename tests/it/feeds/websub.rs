@@ -9,7 +9,7 @@ use axum::routing::post;
 use chrono::Utc;
 use tokio_util::sync::CancellationToken;
 use wirebridge::daemon::Daemon;
-use wirebridge::stories::Linker;
+use wirebridge::linker::Linker;
 
 use super::{feeds_config, version};
 use crate::support::{sqlite_url, FeedServer};

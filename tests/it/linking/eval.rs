@@ -9,9 +9,9 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 use wirebridge::config::Config;
 use wirebridge::domain::{Entry, EntryRole};
+use wirebridge::linker::Linker;
 use wirebridge::normalize::{canonical_url, parse_feed, FeedContext};
 use wirebridge::store::{Store, StoredEntry};
-use wirebridge::stories::Linker;
 
 #[derive(Deserialize)]
 struct Sources {

@@ -7,8 +7,8 @@ use chrono::{Duration, TimeZone, Utc};
 use serde_json::Value;
 use wirebridge::domain::{Entry, EntryKey, EntryLink, LinkRel};
 use wirebridge::http::{router, App};
+use wirebridge::linker::Linker;
 use wirebridge::store::Store;
-use wirebridge::stories::Linker;
 
 use crate::support::{config, lang, sample_entry, serve_app, sqlite_url, WIRE_SOURCES};
 

@@ -14,7 +14,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::routing::get;
 use chrono::Utc;
 use hmac::{Hmac, Mac};
-use wirebridge::stories::Linker;
+use wirebridge::linker::Linker;
 
 use super::{config, free_port, within, Running};
 use crate::support::{sample_entry, sqlite_url};

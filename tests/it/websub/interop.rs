@@ -10,7 +10,7 @@ use chrono::Utc;
 use serde_json::Value;
 use tokio::io::{AsyncBufReadExt, BufReader, Lines};
 use tokio::process::{ChildStdout, Command};
-use wirebridge::stories::Linker;
+use wirebridge::linker::Linker;
 
 use super::{config, free_port, Running};
 use crate::support::{sample_entry, sqlite_url};
