@@ -16,5 +16,5 @@ pub use decide::{decide, roles_of, Decision, Primary, Refused, Related, Situatio
 pub use evidence::{evidence_score, EVIDENCE_THRESHOLD};
 pub use features::{looks_like_an_article, loose_url, url_lookup_keys, Features, Keys};
 pub use minhash::{jaccard, NEAR_DUPLICATE_JACCARD};
-pub use rules::{relation, relation_with, Relation, Rule};
+pub use rules::{relation_with, Relation, Rule};
 pub use shape::{UrlPattern, UrlPatternError};

@@ -22,7 +22,7 @@
 //! enforces the invariant that a story never holds two non-duplicate
 //! entries of one language from one source.
 
-use super::evidence::{evidence_score, EVIDENCE_THRESHOLD};
+use super::evidence::evidence_score;
 use super::features::Features;
 use super::minhash::{jaccard, NEAR_DUPLICATE_JACCARD};
 
@@ -59,11 +59,6 @@ impl Rule {
             _ => return None,
         })
     }
-
-    /// Rules that the publisher or operator stated, as opposed to inferred.
-    pub fn is_explicit(self) -> bool {
-        !matches!(self, Rule::Evidence)
-    }
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -80,13 +75,9 @@ fn rel(rule: Rule, why: impl Into<String>) -> Option<Relation> {
     })
 }
 
-/// How `new` relates to `old`, by the first rule that holds.
-pub fn relation(new: &Features, old: &Features) -> Option<Relation> {
-    relation_with(new, old, EVIDENCE_THRESHOLD)
-}
-
-/// `relation` with another evidence threshold: the evaluation sweeps it to
-/// show why `EVIDENCE_THRESHOLD` is where it is.
+/// How `new` relates to `old`, by the first rule that holds; evidence
+/// counts from `evidence_threshold` on (`EVIDENCE_THRESHOLD`, or another
+/// value in the evaluation's sweep that shows why it is where it is).
 pub fn relation_with(new: &Features, old: &Features, evidence_threshold: f64) -> Option<Relation> {
     let same_lang = new.language == old.language;
     if new.url.is_some() && new.url == old.url {
