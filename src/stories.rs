@@ -161,16 +161,18 @@ impl Linker {
             .await?;
         let feats = self.features(&entry);
         let keys = feats.keys();
-        let overrides = match &entry.entry.url {
+        // Overrides name URLs in their canonical form (`link`/`unlink`
+        // canonicalize what the operator typed).
+        let overrides = match &entry.entry.canonical_url {
             Some(u) => self.store.overrides_for(u).await?,
             None => Vec::new(),
         };
-        let isolated = last_word_is_unlink(&overrides, entry.entry.url.as_deref());
+        let isolated = last_word_is_unlink(&overrides, entry.entry.canonical_url.as_deref());
 
         // Candidates and how the entry relates to each, by rule precedence.
         let mut related: Vec<(StoredEntry, Relation)> = Vec::new();
         if !isolated {
-            for forced in forced_partners(&overrides, entry.entry.url.as_deref()) {
+            for forced in forced_partners(&overrides, entry.entry.canonical_url.as_deref()) {
                 if let Ok(other) = self.store.entry_by_url(&forced).await {
                     related.push((
                         other,
@@ -283,7 +285,7 @@ impl Linker {
     }
 
     async fn is_isolated(&self, e: &StoredEntry) -> Result<bool, StoreError> {
-        let Some(url) = e.entry.url.as_deref() else {
+        let Some(url) = e.entry.canonical_url.as_deref() else {
             return Ok(false);
         };
         Ok(last_word_is_unlink(

@@ -20,6 +20,7 @@ fn parse_bytes(bytes: &[u8], fallback: &str) -> Result<ParsedFeed, NormalizeErro
         source: &source,
         fallback_language: &lang,
         base_url: &base,
+        content_type: None,
     };
     parse_feed(bytes, &ctx)
 }
@@ -42,7 +43,7 @@ fn link_to(entry: &Entry, rel: LinkRel) -> Vec<&str> {
 }
 
 #[test]
-fn an_outlet_rss_feed_yields_clean_canonical_entries() {
+fn an_outlet_rss_feed_yields_clean_entries_with_the_links_as_published() {
     let feed = parse("harbor-ledger-rss2.xml", "en");
     assert_eq!(feed.title.as_deref(), Some("Harbor Ledger — Labor & Ports"));
     assert_eq!(feed.language.as_ref().map(Lang::as_str), Some("en-US"));
@@ -59,8 +60,14 @@ fn an_outlet_rss_feed_yields_clean_canonical_entries() {
     let strike = &feed.entries[0];
     assert_eq!(strike.key.as_str(), "guid:hl-2024-0501");
     assert_eq!(strike.guid.as_deref(), Some("hl-2024-0501"));
+    // What readers follow is what the publisher wrote; the canonical form
+    // is only for matching.
     assert_eq!(
         strike.url.as_deref(),
+        Some("https://HarborLedger.example/2024/05/dockworkers-strike/?utm_source=rss&utm_medium=feed&fbclid=abc123")
+    );
+    assert_eq!(
+        strike.canonical_url.as_deref(),
         Some("https://harborledger.example/2024/05/dockworkers-strike")
     );
     assert_eq!(
@@ -99,6 +106,10 @@ fn an_outlet_rss_feed_yields_clean_canonical_entries() {
     assert_eq!(ferry.guid, None);
     assert_eq!(
         ferry.url.as_deref(),
+        Some("https://harborledger.example/2024/04/ferry-fares/?gclid=xyz&page=2#comments")
+    );
+    assert_eq!(
+        ferry.canonical_url.as_deref(),
         Some("https://harborledger.example/2024/04/ferry-fares?page=2")
     );
     assert_eq!(
@@ -116,7 +127,11 @@ fn rss_1_0_and_0_91_feeds_are_read() {
     assert_eq!(tide.title, "Volunteers repair the tide gauges");
     assert_eq!(
         tide.url.as_deref(),
-        Some("https://wire.example.org/en/tide-gauges")
+        Some("https://wire.example.org/en/tide-gauges/")
+    );
+    assert_eq!(
+        tide.key.as_str(),
+        "url:https://wire.example.org/en/tide-gauges"
     );
     assert_eq!(
         (tide.language.as_str(), tide.language_origin),
@@ -156,6 +171,10 @@ fn a_french_atom_entry_links_its_translations_translators_and_original() {
     );
     assert_eq!(
         greve.url.as_deref(),
+        Some("https://wire.example.org/fr/greve-des-dockers/")
+    );
+    assert_eq!(
+        greve.canonical_url.as_deref(),
         Some("https://wire.example.org/fr/greve-des-dockers")
     );
 
@@ -214,6 +233,10 @@ fn a_pt_br_json_feed_keeps_its_region_and_its_credits() {
     );
     assert_eq!(
         greve.url.as_deref(),
+        Some("https://wire.example.org/pt-br/greve-portuaria?utm_source=json")
+    );
+    assert_eq!(
+        greve.canonical_url.as_deref(),
         Some("https://wire.example.org/pt-br/greve-portuaria")
     );
     assert_eq!(names(&greve.authors), vec!["Rosa Whitfield"]);
