@@ -84,13 +84,16 @@ fn decode_unmarked<'b>(
     tld: Option<&str>,
 ) -> (Cow<'b, str>, &'static Encoding, Charset) {
     let declared = declared_encoding(bytes);
-    // Bytes that are valid UTF-8 and contain non-ASCII are UTF-8: no legacy
-    // text is valid UTF-8 by accident. A server default of ISO-8859-1 in
-    // the header must not turn a UTF-8 feed into mojibake.
+    // Valid UTF-8 is UTF-8 when anyone says so, when nobody says anything,
+    // and against a header of ISO-8859-1 / windows-1252 alone: that label
+    // is the web server's default far more often than the publisher's word,
+    // and legacy text with accents is practically never valid UTF-8.
     let utf8 = std::str::from_utf8(bytes).ok();
     if let Some(text) = utf8 {
         let said_utf8 = http == Some(UTF_8) || declared == Some(UTF_8);
-        if said_utf8 || (http.is_none() && declared.is_none()) || bytes.is_ascii() {
+        let server_default = http == Some(WINDOWS_1252) && declared.is_none();
+        if said_utf8 || server_default || (http.is_none() && declared.is_none()) || bytes.is_ascii()
+        {
             let how = match (http, declared) {
                 (Some(e), _) if e == UTF_8 => Charset::Http,
                 (_, Some(e)) if e == UTF_8 => Charset::Declaration,

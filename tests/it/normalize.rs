@@ -1,6 +1,10 @@
 //! normalize tests: the fixture feeds under `tests/fixtures/feeds/` through
 //! the real parser, asserting what a reader or the operator would notice.
 
+mod charsets;
+mod titles;
+mod variants;
+
 use std::time::Instant;
 
 use url::Url;
@@ -13,14 +17,29 @@ fn fixture(name: &str) -> Vec<u8> {
 }
 
 fn parse_bytes(bytes: &[u8], fallback: &str) -> Result<ParsedFeed, NormalizeError> {
+    parse_as(
+        bytes,
+        fallback,
+        "https://wire.example.org/feeds/test.xml",
+        None,
+    )
+}
+
+/// Parses as if fetched from `base` with the HTTP `content_type`.
+fn parse_as(
+    bytes: &[u8],
+    fallback: &str,
+    base: &str,
+    content_type: Option<&str>,
+) -> Result<ParsedFeed, NormalizeError> {
     let source = SourceId::parse("test-source").expect("valid id");
     let lang = Lang::parse(fallback).expect("valid tag");
-    let base = Url::parse("https://wire.example.org/feeds/test.xml").expect("valid URL");
+    let base = Url::parse(base).expect("valid URL");
     let ctx = FeedContext {
         source: &source,
         fallback_language: &lang,
         base_url: &base,
-        content_type: None,
+        content_type,
     };
     parse_feed(bytes, &ctx)
 }

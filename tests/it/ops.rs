@@ -6,6 +6,7 @@ mod admin;
 mod commands;
 mod metrics;
 mod reload;
+mod unreadable;
 
 use std::sync::Arc;
 
@@ -24,6 +25,9 @@ pub struct App {
     pub store: Store,
     pub base: String,
     pub client: reqwest::Client,
+    /// The configuration as written, for running the binary against the
+    /// same database.
+    pub toml: String,
     _dir: tempfile::TempDir,
 }
 
@@ -67,6 +71,7 @@ pub async fn app(sources: &[Src<'_>], extra: &str) -> App {
         store,
         base,
         client,
+        toml,
         _dir: dir,
     }
 }

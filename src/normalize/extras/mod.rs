@@ -141,7 +141,8 @@ pub fn read_xml(xml: &str) -> Result<FeedExtras, String> {
                     if out.root == "rss" && in_channel == 0 {
                         out.items_outside_channel += 1;
                     }
-                    item_depth = Some(depth);
+                    // An empty `<item/>` has no end tag to close it.
+                    item_depth = (!empty).then_some(depth);
                     out.items.push(ItemExtras {
                         language: attr(e, b"xml:lang"),
                         xml_base: bases.iter().map(|(_, b)| b.clone()).collect(),

@@ -41,3 +41,55 @@ fn custom_entities_stay_literal() {
     let ex = read_xml(xml).expect("inert entities are fine");
     assert_eq!(ex.items[0].guid.as_deref(), Some("&b;é"));
 }
+
+#[test]
+fn links_and_titles_are_kept_as_written_and_dc_title_is_read() {
+    let xml = r#"<rss version="2.0" xmlns:dc="http://purl.org/dc/elements/1.1/" xmlns:media="http://search.yahoo.com/mrss/"><channel>
+        <item><title>Example <b>Atom</b></title><link> https://Example.org/log/0042/?utm_source=rss&amp;x=1 </link>
+          <media:group><media:thumbnail url="https://example.org/t.jpg"/></media:group><media:title>Quay</media:title></item>
+        <item><dc:title>Only <i>DC</i></dc:title><title>Plain</title></item>
+    </channel></rss>"#;
+    let ex = read_xml(xml).expect("well-formed");
+    let a = &ex.items[0];
+    let title = a.title.as_ref().expect("title");
+    assert_eq!((title.text.as_str(), title.markup), ("Example Atom", true));
+    assert_eq!(
+        a.link.as_deref(),
+        Some("https://Example.org/log/0042/?utm_source=rss&x=1")
+    );
+    assert_eq!(a.thumbnail.as_deref(), Some("https://example.org/t.jpg"));
+    assert_eq!(a.media_title.as_deref(), Some("Quay"));
+    let b = &ex.items[1];
+    assert_eq!(b.dc_title.as_deref(), Some("Only DC"));
+    assert_eq!(b.title.as_ref().map(|t| t.markup), Some(false));
+}
+
+#[test]
+fn items_of_every_flavour_are_counted_with_the_feeds_namespace() {
+    let count = |xml: &str| {
+        let ex = read_xml(xml).expect("well-formed");
+        (ex.items.len(), ex.core_ns, ex.items_outside_channel)
+    };
+    assert_eq!(
+        count(
+            r#"<rss xmlns="http://backend.userland.com/rss2"><channel><item/><item/></channel></rss>"#
+        ),
+        (2, Some("http://backend.userland.com/rss2".into()), 0)
+    );
+    assert_eq!(
+        count(
+            r#"<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#" xmlns="http://my.netscape.com/rdf/simple/0.9/"><channel/><item/></rdf:RDF>"#
+        ),
+        (1, Some("http://my.netscape.com/rdf/simple/0.9/".into()), 0)
+    );
+    assert_eq!(
+        count(r#"<feed xmlns="http://purl.org/atom/ns#"><entry/><entry/><entry/></feed>"#),
+        (3, Some("http://purl.org/atom/ns#".into()), 0)
+    );
+    assert_eq!(count(r#"<rss><item/><item/></rss>"#), (2, None, 2));
+    // An element merely named `item` in another vocabulary is no entry.
+    assert_eq!(
+        count(r#"<rss><channel><x:item xmlns:x="urn:x"/></channel></rss>"#),
+        (0, None, 0)
+    );
+}
