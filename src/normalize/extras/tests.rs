@@ -1,3 +1,5 @@
+//! The strict pass over real-shaped XML: what it reads, counts and refuses.
+
 use super::*;
 
 #[test]

@@ -1,3 +1,5 @@
+//! The lenient rewrite, document in and document out, one repair at a time.
+
 use super::*;
 use crate::normalize::extras::read_xml;
 
