@@ -127,21 +127,28 @@ fn parse_xml(text: String, ctx: &FeedContext<'_>) -> Result<ParsedFeed, Normaliz
     }
     let items = extras.items.len();
     // Strict first: a feed feed-rs reads as it is is never rewritten.
-    let strict = run_feed_rs(text.as_bytes(), ctx);
-    let crashed = matches!(&strict, Err(NormalizeError::Unreadable(m)) if m == CRASHED);
-    let why = match strict {
+    let strict = match run_feed_rs(text.as_bytes(), ctx) {
         Ok(feed) if !(feed.entries.is_empty() && items > 0) => {
             return Ok(assemble(feed, extras, ctx))
         }
+        other => other,
+    };
+    let crashed = matches!(&strict, Err(NormalizeError::Unreadable(m)) if m == CRASHED);
+    let why = match &strict {
         _ if extras.root == "rss" && extras.items_outside_channel == items && items > 0 => {
             "its <item>s are not inside a <channel>".to_string()
         }
         Ok(_) => format!("the parser read no entries from {}", describe(&extras)),
-        Err(NormalizeError::NotAFeed(m) | NormalizeError::Unreadable(m)) => m,
+        Err(NormalizeError::NotAFeed(m) | NormalizeError::Unreadable(m)) => m.clone(),
         Err(e) => e.to_string(),
     };
     let Some(fixed) = lenient::rewrite(&text, &extras, crashed) else {
-        return unreadable(items, why);
+        return match strict {
+            // Nothing a reader would show and nothing to repair: the
+            // parser's own verdict stands (`NotAFeed` stays `NotAFeed`).
+            Err(e) if items == 0 => Err(e),
+            _ => unreadable(items, why),
+        };
     };
     let fixed_extras = extras::read_xml(&fixed.text).map_err(|e| {
         NormalizeError::Unreadable(format!("{why}; the lenient pass broke it: {e}"))
