@@ -41,6 +41,7 @@ fn entry() -> Entry {
         key: EntryKey::from_guid("urn:bench:1"),
         guid: Some("urn:bench:1".into()),
         url: Some("https://wire.example.org/en/bench".into()),
+        canonical_url: Some("https://wire.example.org/en/bench".into()),
         language: Lang::parse("en").expect("lang"),
         language_origin: LangOrigin::Entry,
         title: "A benchmark story about a harbour".into(),

@@ -50,6 +50,7 @@ fn bench_parse() {
         source: &source,
         fallback_language: &lang,
         base_url: &base,
+        content_type: None,
     };
     // Warm up, then run for about three seconds.
     for _ in 0..20 {

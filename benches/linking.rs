@@ -58,6 +58,7 @@ impl Gen {
                 source: SourceId::parse(source).expect("id"),
                 key: EntryKey::from_url(&url),
                 guid: None,
+                canonical_url: Some(url.clone()),
                 url: Some(url),
                 language: Lang::parse(lang).expect("lang"),
                 language_origin: LangOrigin::Feed,

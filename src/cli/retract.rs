@@ -16,8 +16,10 @@ pub async fn retract(config: Config, url: &str) -> anyhow::Result<()> {
             crate::config::mask_url(&config.database.url)
         )
     })?;
-    let keys = crate::link::url_lookup_keys(url);
-    let story = match store.story_id_for_url(url, &keys).await {
+    // Stories are found by the canonical form: any way of writing the URL.
+    let key = crate::normalize::canonical_url(url).unwrap_or_else(|| url.to_string());
+    let keys = crate::link::url_lookup_keys(&key);
+    let story = match store.story_id_for_url(&key, &keys).await {
         Ok(id) => id,
         Err(StoreError::NotFound) => anyhow::bail!("no story has the URL {url}"),
         Err(e) => return Err(e).context("looking the story up"),

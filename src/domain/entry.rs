@@ -113,9 +113,15 @@ pub struct Entry {
     pub key: EntryKey,
     /// The item's guid/id as the feed gave it, if it gave one.
     pub guid: Option<String>,
-    /// The article's canonical URL (tracking parameters, fragment, default
-    /// port and trailing slash removed; scheme and host lower-cased).
+    /// The article's URL exactly as the publisher wrote it (resolved
+    /// against the feed's address only when relative): what every feed,
+    /// the API and federated posts give readers to follow. Many servers
+    /// answer a rewritten URL with another page or a 404.
     pub url: Option<String>,
+    /// The matching form of `url` (tracking parameters, fragment, default
+    /// port and trailing slash removed; scheme and host lower-cased): keys,
+    /// look-ups and linking only, never shown to a reader.
+    pub canonical_url: Option<String>,
     pub language: Lang,
     pub language_origin: LangOrigin,
     pub title: String,
@@ -139,8 +145,12 @@ impl Entry {
     /// react to it. SHA-256 over a fixed serialization, so it is stable
     /// across processes, versions and machines (never std's hasher).
     pub fn content_hash(&self) -> String {
+        // The canonical form, not the published one: a link that differs
+        // only in tracking parameters or a trailing slash is not an edit
+        // (and entries stored before the published URL was kept keep their
+        // hash; the store refreshes their `url` without a revision).
         let visible = (
-            &self.url,
+            &self.canonical_url,
             self.language.as_str(),
             &self.title,
             &self.summary,

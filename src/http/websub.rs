@@ -151,7 +151,8 @@ async fn pushed(
         Ok(s) => s,
         Err(_) => return StatusCode::GONE.into_response(),
     };
-    match ws.poller.ingest_pushed(&source, body).await {
+    let content_type = headers.get("content-type").and_then(|v| v.to_str().ok());
+    match ws.poller.ingest_pushed(&source, body, content_type).await {
         Ok(summary) => {
             tracing::info!(
                 source = sub.source_id,

@@ -37,7 +37,9 @@ pub enum PollOutcome {
     RateLimited,
     /// 410: marked gone, no longer polled.
     Gone,
-    /// Network, HTTP or parse failure; see `error`.
+    /// Network, HTTP or parse failure — including a feed that has items
+    /// of which we could read none ("feed has N items we could not read"):
+    /// never a silent "fetched, 0 new". See `error`.
     Failed,
     /// Already gone: not fetched.
     Skipped,
@@ -153,6 +155,7 @@ impl Poller {
         &self,
         source: &SourceId,
         body: bytes::Bytes,
+        content_type: Option<&str>,
     ) -> anyhow::Result<UpsertSummary> {
         let config = self.config();
         let cfg = config
@@ -160,7 +163,7 @@ impl Poller {
             .ok_or_else(|| anyhow::anyhow!("no source with id `{source}`"))?;
         let base = Url::parse(self.store.source_state(&cfg.id).await?.fetch_url())?;
         let (_, summary) = self
-            .store_feed(cfg, body, &base, Utc::now())
+            .store_feed(cfg, body, content_type, &base, Utc::now())
             .await
             .map_err(|e| anyhow::anyhow!(e))?;
         Ok(summary)
@@ -434,7 +437,13 @@ impl Poller {
             return Ok((PollOutcome::Unchanged, 0, 0, None));
         }
         let (parsed, summary) = self
-            .store_feed(cfg, fetched.body.clone(), &fetched.final_url, now)
+            .store_feed(
+                cfg,
+                fetched.body.clone(),
+                fetched.content_type.as_deref(),
+                &fetched.final_url,
+                now,
+            )
             .await?;
         if let (Some(hub), Some(topic)) = (&parsed.hub, &parsed.self_url) {
             // The WebSub subscriber task takes it from there.
@@ -461,6 +470,7 @@ impl Poller {
         &self,
         cfg: &SourceConfig,
         body: bytes::Bytes,
+        content_type: Option<&str>,
         base_url: &Url,
         now: DateTime<Utc>,
     ) -> Result<(normalize::ParsedFeed, UpsertSummary), String> {
@@ -468,6 +478,7 @@ impl Poller {
             let source = cfg.id.clone();
             let lang = cfg.language.clone();
             let base = base_url.clone();
+            let content_type = content_type.map(str::to_string);
             move || {
                 normalize::parse_feed(
                     &body,
@@ -475,13 +486,20 @@ impl Poller {
                         source: &source,
                         fallback_language: &lang,
                         base_url: &base,
+                        content_type: content_type.as_deref(),
                     },
                 )
             }
         })
         .await
         .map_err(|e| format!("parser crashed: {e}"))?
-        .map_err(|e| e.to_string())?;
+        .map_err(|e| {
+            if let normalize::NormalizeError::ItemsUnreadable { items, .. } = &e {
+                tracing::warn!(source = %cfg.id, items, "{e}");
+                crate::observe::items_unreadable(cfg.id.as_str(), *items);
+            }
+            e.to_string()
+        })?;
         let summary = self
             .store
             .upsert_entries(&parsed.entries, now)

@@ -75,7 +75,7 @@ impl Features {
                 .unwrap_or_default(),
             body
         );
-        let own = entry.url.as_deref().map(loose_url);
+        let own = entry.canonical_url.as_deref().map(loose_url);
         let not_self = |href: &String| Some(href) != own.as_ref();
         Features {
             url: own.clone(),
@@ -97,7 +97,7 @@ impl Features {
                 .filter(not_self)
                 .collect(),
             shape: pattern
-                .zip(entry.url.as_deref())
+                .zip(entry.canonical_url.as_deref())
                 .and_then(|(p, u)| p.key(u)),
             image: entry.image.as_ref().map(|i| i.url.clone()),
             authors: entry.authors.iter().map(|a| fold(a.name.trim())).collect(),
@@ -188,9 +188,11 @@ pub fn url_lookup_keys(canonical: &str) -> Vec<String> {
 }
 
 /// The form URLs are matched in: scheme and a leading `www.` dropped, so
-/// `http://www.x.example/a` and `https://x.example/a` meet. Input is
-/// already canonical (no tracking parameters, fragment or trailing slash).
-pub fn loose_url(canonical: &str) -> String {
+/// `http://www.x.example/a` and `https://x.example/a` meet. Any form of a
+/// URL may come in (a published one too): it is canonicalized first.
+pub fn loose_url(url: &str) -> String {
+    let canonical = crate::normalize::canonical_url(url);
+    let canonical = canonical.as_deref().unwrap_or(url);
     match url::Url::parse(canonical) {
         Ok(u) => {
             let host = u.host_str().unwrap_or("");

@@ -183,9 +183,11 @@ impl<'a> Work<'a> {
         Ok(())
     }
 
+    /// The canonical URLs of `ids`: overrides name URLs in that form
+    /// (`link` and `unlink` canonicalize what the operator typed).
     fn urls(&self, ids: &[i64]) -> Vec<String> {
         ids.iter()
-            .filter_map(|id| self.entries.get(id)?.entry.url.clone())
+            .filter_map(|id| self.entries.get(id)?.entry.canonical_url.clone())
             .collect()
     }
 
@@ -267,7 +269,7 @@ impl<'a> Work<'a> {
         ) else {
             return Vec::new();
         };
-        let url = entry.entry.url.as_deref();
+        let url = entry.entry.canonical_url.as_deref();
         if self.isolated(url) {
             return Vec::new();
         }
@@ -284,7 +286,7 @@ impl<'a> Work<'a> {
             let found = self
                 .entries
                 .values()
-                .filter(|e| e.entry.url.as_deref() == Some(partner))
+                .filter(|e| e.entry.canonical_url.as_deref() == Some(partner))
                 .min_by_key(|e| e.id);
             let relation = Relation {
                 rule: Rule::Override,
@@ -296,7 +298,7 @@ impl<'a> Work<'a> {
             let (Some(cand), Some(theirs)) = (self.entries.get(&c), self.features.get(&c)) else {
                 continue;
             };
-            if cand.link.is_none() || self.isolated(cand.entry.url.as_deref()) {
+            if cand.link.is_none() || self.isolated(cand.entry.canonical_url.as_deref()) {
                 continue;
             }
             if let Some(r) = link::relation_with(feats, theirs, self.threshold) {

@@ -6,8 +6,8 @@ use url::Url;
 use super::extras::ItemExtras;
 use super::key::{entry_key, Body};
 use super::links::{explicit_links, original_link, push_unique};
-use super::sanitize::{plain_title, sanitize_html, text_to_html, to_text};
-use super::url::resolve_canonical;
+use super::sanitize::{plain_title, sanitize_html, text_to_html, title_text, to_text};
+use super::url::{canonical_url, published_url};
 use super::{credits, language, media, FeedContext};
 use crate::domain::{Entry, Lang, Person};
 
@@ -22,17 +22,15 @@ pub fn build_entry(
     let guid = Some(fe.id.trim())
         .filter(|id| !id.is_empty())
         .map(str::to_string);
-    let url = article_url(fe, extras, guid.as_deref(), ctx.base_url);
+    let item_base = item_base(extras, ctx.base_url);
+    let url = article_url(fe, extras, guid.as_deref(), &item_base);
+    let canonical = url.as_deref().and_then(canonical_url);
     let base = url
         .as_deref()
         .and_then(|u| Url::parse(u).ok())
-        .unwrap_or_else(|| ctx.base_url.clone());
+        .unwrap_or_else(|| item_base.clone());
 
-    let title = fe
-        .title
-        .as_ref()
-        .map(|t| plain_title(&t.content))
-        .unwrap_or_default();
+    let title = entry_title(fe, extras);
     let summary = fe.summary.as_ref().and_then(|t| html_of_text(t, &base));
     let content = fe.content.as_ref().and_then(|c| {
         let body = c.body.as_deref()?;
@@ -56,11 +54,11 @@ pub fn build_entry(
         &visible_text,
     );
 
-    let mut links = explicit_links(&extras.links, ctx.base_url, url.as_deref());
+    let mut links = explicit_links(&extras.links, &item_base, canonical.as_deref());
     if let Some(original) = [content.as_deref(), summary.as_deref()]
         .into_iter()
         .flatten()
-        .find_map(|html| original_link(html, url.as_deref()))
+        .find_map(|html| original_link(html, canonical.as_deref()))
     {
         push_unique(&mut links, original);
     }
@@ -68,7 +66,7 @@ pub fn build_entry(
     let raw_content = fe.content.as_ref().and_then(|c| c.body.as_deref());
     let key = entry_key(
         guid.as_deref(),
-        url.as_deref(),
+        canonical.as_deref(),
         &Body {
             content: raw_content,
             summary: fe.summary.as_ref().map(|t| t.content.as_str()),
@@ -82,18 +80,14 @@ pub fn build_entry(
         key,
         guid,
         url,
+        canonical_url: canonical,
         language: lang,
         language_origin,
         title,
         authors: people(&fe.authors),
         translators: translators(fe, extras, &visible_text),
         categories: categories(fe),
-        image: media::pick_image(
-            &fe.media,
-            extras.image.as_deref(),
-            content.as_deref(),
-            &base,
-        ),
+        image: media::pick_image(&fe.media, extras, content.as_deref(), &base),
         published: fe.published,
         updated: fe.updated,
         summary,
@@ -102,58 +96,118 @@ pub fn build_entry(
     }
 }
 
-/// The article's own address: JSON Feed `url`; else the first plain
-/// alternate link (not another language's); else a permalink-looking guid,
-/// as RSS readers do when `<link>` is missing.
+/// The base relative links of the item resolve against: the feed's URL
+/// under any `xml:base` in force.
+fn item_base(extras: &ItemExtras, feed: &Url) -> Url {
+    extras
+        .xml_base
+        .iter()
+        .fold(feed.clone(), |base, b| base.join(b).unwrap_or(base))
+}
+
+/// The article's own address as the publisher wrote it: JSON Feed `url`;
+/// else the RSS `<link>`; else the first plain alternate link (not another
+/// language's); else a permalink-looking guid, as RSS readers do when
+/// `<link>` is missing. Read from our own pass, because feed-rs
+/// re-serializes URLs (host lower-cased, escapes changed); its links are
+/// the fallback only when our pass could not be matched to the items.
 fn article_url(
     fe: &FeedEntry,
     extras: &ItemExtras,
     guid: Option<&str>,
     base: &Url,
 ) -> Option<String> {
-    if let Some(url) = extras.url.as_deref() {
-        return resolve_canonical(url, base);
-    }
-    let own = fe.links.iter().find(|l| {
-        matches!(l.rel.as_deref(), None | Some("alternate"))
-            && (l.href_lang.is_none()
-                || l.href_lang.as_deref().map(str::to_ascii_lowercase)
-                    == extras.language.as_deref().map(str::to_ascii_lowercase))
-            && l.media_type.as_deref().is_none_or(|t| t.contains("html"))
-    });
-    own.and_then(|l| resolve_canonical(&l.href, base))
+    let same_language = |hreflang: Option<&str>| {
+        hreflang.is_none()
+            || hreflang.map(str::to_ascii_lowercase)
+                == extras.language.as_deref().map(str::to_ascii_lowercase)
+    };
+    let html = |t: Option<&str>| t.is_none_or(|t| t.contains("html"));
+    let written = extras
+        .url
+        .as_deref()
+        .or(extras.link.as_deref())
+        .or_else(|| {
+            extras
+                .links
+                .iter()
+                .find(|l| {
+                    l.rel.eq_ignore_ascii_case("alternate")
+                        && same_language(l.hreflang.as_deref())
+                        && html(l.media_type.as_deref())
+                })
+                .map(|l| l.href.as_str())
+        });
+    let parsed = || {
+        fe.links
+            .iter()
+            .find(|l| {
+                matches!(l.rel.as_deref(), None | Some("alternate"))
+                    && same_language(l.href_lang.as_deref())
+                    && html(l.media_type.as_deref())
+            })
+            .map(|l| l.href.as_str())
+    };
+    written
+        .and_then(|u| published_url(u, base))
+        .or_else(|| parsed().and_then(|u| published_url(u, base)))
         .or_else(|| {
             guid.filter(|g| g.starts_with("http://") || g.starts_with("https://"))
-                .and_then(|g| resolve_canonical(g, base))
+                .and_then(|g| published_url(g, base))
         })
 }
 
+/// The title a reader sees. Inline markup written as child elements is
+/// read from our pass (feed-rs stops at the first child); otherwise
+/// feed-rs's text, read by its type; `dc:title` when there is no title.
+fn entry_title(fe: &FeedEntry, extras: &ItemExtras) -> String {
+    if let Some(raw) = extras.title.as_ref().filter(|t| t.markup) {
+        return title_text(&raw.text, false);
+    }
+    fe.title
+        .as_ref()
+        .map(|t| title_text(&t.content, is_html(t)))
+        .filter(|t| !t.is_empty())
+        .or_else(|| extras.dc_title.as_deref().map(|t| title_text(t, false)))
+        .unwrap_or_default()
+}
+
+/// Whether a feed-rs text is HTML (Atom `type="html"` / `"xhtml"`, RSS
+/// `<description>`) rather than plain text.
+pub fn is_html(text: &Text) -> bool {
+    !text.content_type.to_string().starts_with("text/plain")
+}
+
 fn html_of_text(text: &Text, base: &Url) -> Option<String> {
-    if text.content_type.to_string().starts_with("text/plain") {
-        sanitize_html(&text_to_html(&text.content), base)
-    } else {
+    if is_html(text) {
         sanitize_html(&text.content, base)
+    } else {
+        sanitize_html(&text_to_html(&text.content), base)
     }
 }
 
-/// RSS `<author>` is an email address, maybe with the name in parentheses:
-/// feed-rs hands it over as a person called "author". Bare addresses are
+/// feed-rs 3 splits RSS `<author>` ("desk@x.example (Name)") into an
+/// address and the rest, which keeps its parentheses; bare addresses are
 /// not published.
 fn person(p: &FeedPerson) -> Option<Person> {
-    let name = if p.name == "author" {
-        let email = p.email.as_deref()?.trim();
-        match (email.find('('), email.rfind(')')) {
-            (Some(open), Some(close)) if open < close => email[open + 1..close].trim().to_string(),
-            _ if email.contains('@') => return None,
-            _ => email.to_string(),
+    let raw = p.name.as_deref().unwrap_or("").trim();
+    let unwrapped = match (raw.chars().next(), raw.chars().last()) {
+        (Some('('), Some(')')) | (Some('<'), Some('>')) | (Some('"'), Some('"'))
+            if raw.len() > 1 =>
+        {
+            &raw[1..raw.len() - 1]
         }
-    } else {
-        plain_title(&p.name)
+        _ => raw,
     };
-    (!name.is_empty()).then(|| Person {
+    let name = plain_title(unwrapped);
+    (!name.is_empty() && !looks_like_an_address(&name)).then(|| Person {
         name,
         url: p.uri.as_deref().and_then(super::url::canonical_url),
     })
+}
+
+fn looks_like_an_address(name: &str) -> bool {
+    name.contains('@') && !name.contains(' ')
 }
 
 fn people(list: &[FeedPerson]) -> Vec<Person> {

@@ -54,6 +54,7 @@ fn item_extras(item: &Value) -> ItemExtras {
                 href,
                 hreflang: string(t, "language"),
                 title: string(t, "title"),
+                media_type: None,
             });
         }
     }
@@ -67,8 +68,8 @@ fn item_extras(item: &Value) -> ItemExtras {
         url: string(item, "url"),
         language: string(item, "language"),
         links,
-        contributors: Vec::new(),
         image: string(item, "image").or_else(|| string(item, "banner_image")),
+        ..ItemExtras::default()
     }
 }
 

@@ -157,7 +157,7 @@ mod tests {
                 rel: "alternate".into(),
                 href: "/pt-br/greve/?utm_source=x".into(),
                 hreflang: Some("pt-br".into()),
-                title: None,
+                ..RawLink::default()
             },
             RawLink {
                 rel: "via".into(),

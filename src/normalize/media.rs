@@ -1,12 +1,15 @@
 //! The entry's image: an image enclosure or `media:content`, else
-//! `media:thumbnail`, else JSON Feed `image`/`banner_image`, else the first
-//! `<img>` of the content. Alt text kept when the feed gives one.
+//! `media:thumbnail` (feed-rs's, or our pass's when it stands alone: feed-rs
+//! 3 drops a thumbnail without a `media:content`), else JSON Feed
+//! `image`/`banner_image`, else the first `<img>` of the content. Alt text
+//! kept when the feed gives one.
 
 use feed_rs::model::{MediaObject, Text};
 use once_cell::sync::Lazy;
 use regex::Regex;
 use url::Url;
 
+use super::extras::ItemExtras;
 use super::url::resolve_canonical;
 use crate::domain::Image;
 
@@ -14,14 +17,27 @@ const IMAGE_EXTENSIONS: &[&str] = &[".jpg", ".jpeg", ".png", ".gif", ".webp", ".
 
 pub fn pick_image(
     media: &[MediaObject],
-    json_image: Option<&str>,
+    extras: &ItemExtras,
     content_html: Option<&str>,
     base: &Url,
 ) -> Option<Image> {
     from_media(media, base)
         .or_else(|| thumbnail(media, base))
         .or_else(|| {
-            json_image.and_then(|src| {
+            let url = resolve_canonical(extras.thumbnail.as_deref()?, base)?;
+            let alt = [&extras.media_description, &extras.media_title]
+                .into_iter()
+                .flatten()
+                .map(|t| super::sanitize::plain_title(t))
+                .find(|t| !t.is_empty());
+            Some(Image {
+                url,
+                alt,
+                mime: None,
+            })
+        })
+        .or_else(|| {
+            extras.image.as_deref().and_then(|src| {
                 Some(Image {
                     url: resolve_canonical(src, base)?,
                     alt: None,
@@ -111,7 +127,7 @@ mod tests {
     fn the_first_content_image_is_used_with_its_alt_text() {
         let html = r#"<p>x</p><img src="https://wire.example.org/i/a.jpg?utm_source=x&amp;w=600" alt="Cranes at dawn"><img src="https://wire.example.org/b.jpg">"#;
         let base = Url::parse("https://wire.example.org/").expect("static URL");
-        let image = pick_image(&[], None, Some(html), &base).expect("an image");
+        let image = pick_image(&[], &ItemExtras::default(), Some(html), &base).expect("an image");
         assert_eq!(image.url, "https://wire.example.org/i/a.jpg?w=600");
         assert_eq!(image.alt.as_deref(), Some("Cranes at dawn"));
     }
@@ -119,9 +135,13 @@ mod tests {
     #[test]
     fn a_json_feed_image_beats_the_content() {
         let base = Url::parse("https://wire.example.org/").expect("static URL");
+        let extras = ItemExtras {
+            image: Some("/i/banner.png".into()),
+            ..ItemExtras::default()
+        };
         let image = pick_image(
             &[],
-            Some("/i/banner.png"),
+            &extras,
             Some(r#"<img src="https://x.example/y.jpg">"#),
             &base,
         )

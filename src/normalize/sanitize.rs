@@ -161,6 +161,30 @@ pub fn plain_title(raw: &str) -> String {
     to_text(raw).replace('\n', " ")
 }
 
+// HTML elements publishers put in titles that their format says are plain
+// text (RSS, Atom `type="text"`, JSON Feed). Only these names: a title
+// about `Vec<String>` keeps its angle brackets.
+static INLINE_TAG: Lazy<Regex> = Lazy::new(|| {
+    Regex::new(
+        r"(?i)</?(?:a|abbr|b|big|br|cite|code|del|dfn|em|font|i|ins|kbd|mark|p|q|s|samp|small|span|strike|strong|sub|sup|time|tt|u|var)(?:\s[^<>]*)?/?>",
+    )
+    .expect("static regex")
+});
+
+/// The title a reader sees, decoded exactly once. `html` titles (Atom
+/// `type="html"`/`"xhtml"`) are markup: tags dropped, their entities
+/// decoded. Plain-text titles were decoded by the XML layer already, so
+/// `A &amp;lt; B` shows `A &lt; B`, never `A < B`; stray inline tags
+/// (`Example <b>Atom</b>`, from CDATA) are dropped as every reader does.
+pub fn title_text(raw: &str, html: bool) -> String {
+    if html {
+        return plain_title(raw);
+    }
+    let clean = strip_controls(raw);
+    let stripped = INLINE_TAG.replace_all(&clean, "");
+    stripped.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -222,6 +246,25 @@ mod tests {
             plain_title("  Caf&eacute; &lt;3 <em>news</em> \n"),
             "Café <3 news"
         );
+    }
+
+    #[test]
+    fn a_title_is_decoded_once_by_its_type() {
+        assert_eq!(title_text("Q&A", false), "Q&A");
+        assert_eq!(title_text("A &lt; B", false), "A &lt; B");
+        assert_eq!(
+            title_text("Example <b>Atom</b>\n  now", false),
+            "Example Atom now"
+        );
+        assert_eq!(
+            title_text("Why Vec<String> is slow", false),
+            "Why Vec<String> is slow"
+        );
+        assert_eq!(
+            title_text("Example <b>Atom</b> &amp; more", true),
+            "Example Atom & more"
+        );
+        assert_eq!(title_text("A &lt; B", true), "A < B");
     }
 
     #[test]

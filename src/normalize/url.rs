@@ -51,6 +51,35 @@ pub fn resolve_canonical(raw: &str, base: &Url) -> Option<String> {
     canonicalize(base.join(raw).ok()?)
 }
 
+/// The address as the publisher wrote it: an absolute `http(s)` URL is
+/// kept byte for byte (host case, trailing slash, tracking parameters and
+/// fragment included); a relative one is resolved against `base`. Text a
+/// URL cannot contain as written (whitespace, quotes, angle brackets,
+/// controls) is replaced by the parsed form, which means the same address
+/// and is safe to write into any markup. Non-web addresses are `None`.
+pub fn published_url(raw: &str, base: &Url) -> Option<String> {
+    let raw = raw.trim();
+    if raw.is_empty() {
+        return None;
+    }
+    let (parsed, absolute) = match Url::parse(raw) {
+        Ok(url) => (url, true),
+        Err(url::ParseError::RelativeUrlWithoutBase) => (base.join(raw).ok()?, false),
+        Err(_) => return None,
+    };
+    if !matches!(parsed.scheme(), "http" | "https") || parsed.host().is_none() {
+        return None;
+    }
+    let clean = !raw
+        .chars()
+        .any(|c| c.is_whitespace() || c.is_control() || matches!(c, '"' | '<' | '>' | '`' | '\\'));
+    Some(if absolute && clean {
+        raw.to_string()
+    } else {
+        parsed.to_string()
+    })
+}
+
 fn canonicalize(mut url: Url) -> Option<String> {
     // `Url::parse` already lower-cases scheme and host (punycoding IDNs) and
     // drops the scheme's default port.
@@ -147,6 +176,29 @@ mod tests {
             resolve_canonical("/ar/story#top", &base).as_deref(),
             Some("https://wire.example.org/ar/story")
         );
+    }
+
+    #[test]
+    fn a_published_url_keeps_every_byte_the_publisher_wrote() {
+        let base = Url::parse("https://wire.example.org/fr/feed.xml").expect("static URL");
+        for raw in [
+            "https://Example.org/log/0042/?utm_source=rss&id=7#top",
+            "HTTPS://Wire.Example.ORG:443/News/Story/",
+            "https://wire.example.org/caf%C3%A9/",
+            "https://wire.example.org/café/",
+        ] {
+            assert_eq!(published_url(raw, &base).as_deref(), Some(raw));
+        }
+        assert_eq!(
+            published_url("  ../de/artikel/?utm_source=x ", &base).as_deref(),
+            Some("https://wire.example.org/de/artikel/?utm_source=x")
+        );
+        assert_eq!(
+            published_url("https://wire.example.org/a b\"<x>", &base).as_deref(),
+            Some("https://wire.example.org/a%20b%22%3Cx%3E")
+        );
+        assert_eq!(published_url("javascript:alert(1)", &base), None);
+        assert_eq!(published_url("mailto:desk@wire.example.org", &base), None);
     }
 
     #[test]

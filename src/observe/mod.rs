@@ -79,6 +79,10 @@ fn describe() {
         "wirebridge_entries_updated_total",
         "Entries edited at their source."
     );
+    describe_counter!(
+        "wirebridge_unreadable_items_total",
+        "Items of fetched feeds that we could not read at all (counted on every poll that meets them; the poll is failed)."
+    );
     describe_histogram!(
         "wirebridge_poll_duration_seconds",
         "Time to poll one source."
@@ -123,6 +127,15 @@ pub fn poll_finished(
         .increment(updated as u64);
     histogram!("wirebridge_poll_duration_seconds", "source" => source)
         .record(elapsed.as_secs_f64());
+}
+
+/// A fetched feed had `items` items and we could read none: the poll is
+/// `failed` (an alert on failed polls catches it) and this counts what was
+/// lost, so it is told apart from a network failure.
+pub fn items_unreadable(source: &str, items: usize) {
+    handle();
+    counter!("wirebridge_unreadable_items_total", "source" => source.to_string())
+        .increment(items as u64);
 }
 
 /// One entry linked; `rule` is `None` when it started a story of its own.

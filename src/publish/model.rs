@@ -249,8 +249,11 @@ fn item(
         published: e.published.unwrap_or(v.first_seen_at),
         updated,
         alternates,
+        // Not a link to the item itself, in whatever form either was written.
         via: via
-            .filter(|o| e.url.as_deref() != Some(*o))
+            .filter(|o| {
+                e.canonical_url.is_none() || crate::normalize::canonical_url(o) != e.canonical_url
+            })
             .map(str::to_string),
         source_name: config
             .source(&e.source)

@@ -51,7 +51,7 @@ pub(super) const ENTRY_COLUMNS: &str =
     "id, source_id, entry_key, guid, url, language, language_origin, \
      title, summary, content, authors, translators, categories, image, links, published_at, \
      updated_at, content_hash, revision, first_seen_at, last_seen_at, changed_at, story_id, role, \
-     link_rule, link_why, duplicate_of";
+     link_rule, link_why, duplicate_of, canonical_url";
 
 fn json<T: serde::Serialize>(v: &T) -> String {
     // Serializing plain data structs cannot fail; fall back to null anyway.
@@ -74,6 +74,7 @@ impl StoredEntry {
             key: EntryKey::from_stored(get(row, "entry_key")?),
             guid: get(row, "guid")?,
             url: get(row, "url")?,
+            canonical_url: get(row, "canonical_url")?,
             language: Lang::parse(&language).map_err(|e| corrupt(&e))?,
             language_origin: LangOrigin::parse(&origin)
                 .ok_or_else(|| corrupt(&format!("language origin {origin}")))?,
@@ -103,7 +104,7 @@ impl StoredEntry {
 
 type ScalarQuery<'q> = sqlx::query::QueryScalar<'q, sqlx::Any, i64, sqlx::any::AnyArguments<'q>>;
 
-/// Binds `$1`–`$18` of the entry INSERT and UPDATE, which take the same
+/// Binds `$1`–`$19` of the entry INSERT and UPDATE, which take the same
 /// parameters in the same order.
 fn bind_entry<'q>(q: ScalarQuery<'q>, e: &'q Entry, hash: &'q str, now_ms: i64) -> ScalarQuery<'q> {
     q.bind(e.source.as_str())
@@ -124,6 +125,7 @@ fn bind_entry<'q>(q: ScalarQuery<'q>, e: &'q Entry, hash: &'q str, now_ms: i64) 
         .bind(e.updated.map(to_millis))
         .bind(hash)
         .bind(now_ms)
+        .bind(e.canonical_url.as_deref())
 }
 
 fn linked_from_row(row: &AnyRow) -> Result<Option<Linked>, StoreError> {
@@ -168,8 +170,8 @@ impl Store {
                 "INSERT INTO entries (source_id, entry_key, guid, url, language, language_origin, \
                  title, summary, content, authors, translators, categories, image, links, \
                  published_at, updated_at, content_hash, revision, first_seen_at, last_seen_at, \
-                 changed_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, \
-                 $14, $15, $16, $17, 1, $18, $18, $18) \
+                 changed_at, canonical_url) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, \
+                 $12, $13, $14, $15, $16, $17, 1, $18, $18, $18, $19) \
                  ON CONFLICT (source_id, entry_key) DO NOTHING RETURNING id",
             ), e, &hash, now_ms)
             .fetch_optional(&mut *tx)
@@ -186,7 +188,7 @@ impl Store {
                  title = $7, summary = $8, content = $9, authors = $10, translators = $11, \
                  categories = $12, image = $13, links = $14, published_at = $15, \
                  updated_at = $16, content_hash = $17, revision = revision + 1, \
-                 last_seen_at = $18, changed_at = $18 \
+                 last_seen_at = $18, changed_at = $18, canonical_url = $19 \
                  WHERE source_id = $1 AND entry_key = $2 AND content_hash <> $17 RETURNING id",
                 ),
                 e,
@@ -200,12 +202,21 @@ impl Store {
                 summary.changed_ids.push(id);
             } else {
                 summary.unchanged += 1;
+                // The content hash covers the canonical URL, so a link that
+                // now reads differently only in its non-canonical parts (or
+                // an entry stored before the published form was kept) is
+                // not an edit: its `url` is refreshed without a revision,
+                // and `changed_at` moves so cached feeds show the new one.
                 sqlx::query(
-                    "UPDATE entries SET last_seen_at = $3 WHERE source_id = $1 AND entry_key = $2",
+                    "UPDATE entries SET last_seen_at = $3, url = $4, \
+                     changed_at = CASE WHEN COALESCE(url, '') <> COALESCE($4, '') \
+                     THEN $3 ELSE changed_at END \
+                     WHERE source_id = $1 AND entry_key = $2",
                 )
                 .bind(e.source.as_str())
                 .bind(e.key.as_str())
                 .bind(now_ms)
+                .bind(e.url.as_deref())
                 .execute(&mut *tx)
                 .await?;
             }

@@ -126,12 +126,13 @@ impl Store {
         Ok(out)
     }
 
-    /// The earliest entry at each of `urls` (canonical), if any.
+    /// The earliest entry at each of `urls` (in their canonical form:
+    /// `normalize::canonical_url`), if any.
     pub async fn entries_by_urls(&self, urls: &[String]) -> Result<Vec<StoredEntry>, StoreError> {
         let mut out: Vec<StoredEntry> = Vec::new();
         for chunk in urls.chunks(CHUNK) {
             let sql = format!(
-                "SELECT {ENTRY_COLUMNS} FROM entries WHERE url IN ({}) ORDER BY id",
+                "SELECT {ENTRY_COLUMNS} FROM entries WHERE canonical_url IN ({}) ORDER BY id",
                 marks(1, chunk.len())
             );
             let mut q = sqlx::query(&sql);
@@ -140,7 +141,10 @@ impl Store {
             }
             for r in &q.fetch_all(&self.pool).await? {
                 let e = StoredEntry::from_row(r)?;
-                if !out.iter().any(|o| o.entry.url == e.entry.url) {
+                if !out
+                    .iter()
+                    .any(|o| o.entry.canonical_url == e.entry.canonical_url)
+                {
                     out.push(e);
                 }
             }

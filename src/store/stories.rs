@@ -62,10 +62,11 @@ impl Store {
     }
 
     /// The entry with this canonical URL (the earliest, if several sources
-    /// carry it).
+    /// carry it). Give the matching form (`normalize::canonical_url`): the
+    /// published `url` may be written any way the publisher liked.
     pub async fn entry_by_url(&self, url: &str) -> Result<StoredEntry, StoreError> {
         let row = sqlx::query(&format!(
-            "SELECT {ENTRY_COLUMNS} FROM entries WHERE url = $1 ORDER BY id LIMIT 1"
+            "SELECT {ENTRY_COLUMNS} FROM entries WHERE canonical_url = $1 ORDER BY id LIMIT 1"
         ))
         .bind(url)
         .fetch_optional(&self.pool)

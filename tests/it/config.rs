@@ -98,6 +98,7 @@ fn every_demo_feed_parses_into_three_stories_in_its_language() {
             source: &s.id,
             fallback_language: &s.language,
             base_url: &s.url,
+            content_type: None,
         };
         let feed = parse_feed(&bytes, &ctx).unwrap_or_else(|e| panic!("{}: {e}", s.id));
         assert_eq!(feed.entries.len(), 3, "{}", s.id);

@@ -10,4 +10,5 @@ mod interop;
 mod posting;
 mod remote;
 mod restart;
+mod urls;
 mod world;

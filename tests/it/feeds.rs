@@ -121,6 +121,7 @@ pub fn version(source: &str, n: u32, language: &str, title: &str) -> Entry {
     let mut e = sample_entry(source, n, language);
     e.key = EntryKey::from_url(&url);
     e.guid = None;
+    e.canonical_url = Some(url.clone());
     e.url = Some(url);
     e.title = title.to_string();
     e.content = Some(format!("<p>{title}: the full text.</p>"));
@@ -142,6 +143,7 @@ pub fn original(n: u32, title: &str) -> Entry {
     let mut e = sample_entry("harbor", n, "en");
     e.key = EntryKey::from_url(&url);
     e.guid = None;
+    e.canonical_url = Some(url.clone());
     e.url = Some(url);
     e.title = title.to_string();
     e.translators.clear();

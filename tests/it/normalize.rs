@@ -1,6 +1,10 @@
 //! normalize tests: the fixture feeds under `tests/fixtures/feeds/` through
 //! the real parser, asserting what a reader or the operator would notice.
 
+mod charsets;
+mod titles;
+mod variants;
+
 use std::time::Instant;
 
 use url::Url;
@@ -13,13 +17,29 @@ fn fixture(name: &str) -> Vec<u8> {
 }
 
 fn parse_bytes(bytes: &[u8], fallback: &str) -> Result<ParsedFeed, NormalizeError> {
+    parse_as(
+        bytes,
+        fallback,
+        "https://wire.example.org/feeds/test.xml",
+        None,
+    )
+}
+
+/// Parses as if fetched from `base` with the HTTP `content_type`.
+fn parse_as(
+    bytes: &[u8],
+    fallback: &str,
+    base: &str,
+    content_type: Option<&str>,
+) -> Result<ParsedFeed, NormalizeError> {
     let source = SourceId::parse("test-source").expect("valid id");
     let lang = Lang::parse(fallback).expect("valid tag");
-    let base = Url::parse("https://wire.example.org/feeds/test.xml").expect("valid URL");
+    let base = Url::parse(base).expect("valid URL");
     let ctx = FeedContext {
         source: &source,
         fallback_language: &lang,
         base_url: &base,
+        content_type,
     };
     parse_feed(bytes, &ctx)
 }
@@ -42,7 +62,7 @@ fn link_to(entry: &Entry, rel: LinkRel) -> Vec<&str> {
 }
 
 #[test]
-fn an_outlet_rss_feed_yields_clean_canonical_entries() {
+fn an_outlet_rss_feed_yields_clean_entries_with_the_links_as_published() {
     let feed = parse("harbor-ledger-rss2.xml", "en");
     assert_eq!(feed.title.as_deref(), Some("Harbor Ledger — Labor & Ports"));
     assert_eq!(feed.language.as_ref().map(Lang::as_str), Some("en-US"));
@@ -59,8 +79,14 @@ fn an_outlet_rss_feed_yields_clean_canonical_entries() {
     let strike = &feed.entries[0];
     assert_eq!(strike.key.as_str(), "guid:hl-2024-0501");
     assert_eq!(strike.guid.as_deref(), Some("hl-2024-0501"));
+    // What readers follow is what the publisher wrote; the canonical form
+    // is only for matching.
     assert_eq!(
         strike.url.as_deref(),
+        Some("https://HarborLedger.example/2024/05/dockworkers-strike/?utm_source=rss&utm_medium=feed&fbclid=abc123")
+    );
+    assert_eq!(
+        strike.canonical_url.as_deref(),
         Some("https://harborledger.example/2024/05/dockworkers-strike")
     );
     assert_eq!(
@@ -99,6 +125,10 @@ fn an_outlet_rss_feed_yields_clean_canonical_entries() {
     assert_eq!(ferry.guid, None);
     assert_eq!(
         ferry.url.as_deref(),
+        Some("https://harborledger.example/2024/04/ferry-fares/?gclid=xyz&page=2#comments")
+    );
+    assert_eq!(
+        ferry.canonical_url.as_deref(),
         Some("https://harborledger.example/2024/04/ferry-fares?page=2")
     );
     assert_eq!(
@@ -116,7 +146,11 @@ fn rss_1_0_and_0_91_feeds_are_read() {
     assert_eq!(tide.title, "Volunteers repair the tide gauges");
     assert_eq!(
         tide.url.as_deref(),
-        Some("https://wire.example.org/en/tide-gauges")
+        Some("https://wire.example.org/en/tide-gauges/")
+    );
+    assert_eq!(
+        tide.key.as_str(),
+        "url:https://wire.example.org/en/tide-gauges"
     );
     assert_eq!(
         (tide.language.as_str(), tide.language_origin),
@@ -156,6 +190,10 @@ fn a_french_atom_entry_links_its_translations_translators_and_original() {
     );
     assert_eq!(
         greve.url.as_deref(),
+        Some("https://wire.example.org/fr/greve-des-dockers/")
+    );
+    assert_eq!(
+        greve.canonical_url.as_deref(),
         Some("https://wire.example.org/fr/greve-des-dockers")
     );
 
@@ -214,6 +252,10 @@ fn a_pt_br_json_feed_keeps_its_region_and_its_credits() {
     );
     assert_eq!(
         greve.url.as_deref(),
+        Some("https://wire.example.org/pt-br/greve-portuaria?utm_source=json")
+    );
+    assert_eq!(
+        greve.canonical_url.as_deref(),
         Some("https://wire.example.org/pt-br/greve-portuaria")
     );
     assert_eq!(names(&greve.authors), vec!["Rosa Whitfield"]);

@@ -6,6 +6,7 @@ mod admin;
 mod commands;
 mod metrics;
 mod reload;
+mod unreadable;
 
 use std::sync::Arc;
 
@@ -27,6 +28,9 @@ pub struct App {
     pub poller: Arc<wirebridge::ingest::poll::Poller>,
     pub base: String,
     pub client: reqwest::Client,
+    /// The configuration as written, for running the binary against the
+    /// same database.
+    pub toml: String,
     _dir: tempfile::TempDir,
 }
 
@@ -71,6 +75,7 @@ pub async fn app(sources: &[Src<'_>], extra: &str) -> App {
         poller,
         base,
         client,
+        toml,
         _dir: dir,
     }
 }

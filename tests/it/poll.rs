@@ -165,8 +165,13 @@ async fn an_identical_body_creates_nothing_and_an_edit_updates_in_place() {
     assert_eq!(entries[0].revision, 2);
     assert_eq!(
         entries[0].entry.url.as_deref(),
+        Some("https://harborledger.example/news/a1?utm_source=rss"),
+        "the article URL is kept as the publisher wrote it"
+    );
+    assert_eq!(
+        entries[0].entry.canonical_url.as_deref(),
         Some("https://harborledger.example/news/a1"),
-        "tracking parameters are not part of the article URL"
+        "tracking parameters are not part of the matching key"
     );
 }
 

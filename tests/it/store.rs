@@ -243,3 +243,106 @@ async fn inbox_rejections_are_bounded_on_postgres() {
     rejections_story(&url).await;
     drop_postgres(&url).await;
 }
+
+/// An entry stored before entry URLs were kept as published (its `url`
+/// was the canonical form): the upgrade gives it its canonical key column,
+/// and the next poll that sees it restores the publisher's URL — no
+/// revision, no edit, but the feeds notice.
+async fn published_url_upgrade_story(url: &str, backend: &str) {
+    // The schema as it was before 0020, built from the same files.
+    let old = tempfile::tempdir().expect("temp dir");
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("migrations")
+        .join(backend);
+    for file in std::fs::read_dir(&dir).expect("migrations") {
+        let path = file.expect("file").path();
+        let name = path
+            .file_name()
+            .expect("name")
+            .to_string_lossy()
+            .into_owned();
+        if name.as_str() < "0020" {
+            std::fs::copy(&path, old.path().join(&name)).expect("copy");
+        }
+    }
+    sqlx::any::install_default_drivers();
+    let connect = if backend == "sqlite" {
+        format!("{url}?mode=rwc")
+    } else {
+        url.to_string()
+    };
+    let pool = sqlx::AnyPool::connect(&connect).await.expect("connect");
+    sqlx::migrate::Migrator::new(old.path())
+        .await
+        .expect("old migrations")
+        .run(&pool)
+        .await
+        .expect("old schema");
+
+    let canonical = "https://wire.example.org/fr/story-9";
+    let written = "https://Wire.Example.org/fr/story-9/?utm_source=rss";
+    let mut entry = sample_entry("wire-fr", 9, "fr");
+    entry.url = Some(written.into());
+    entry.canonical_url = Some(canonical.into());
+    let then = Utc::now() - Duration::days(2);
+    sqlx::query("INSERT INTO sources (id, url, next_poll_at, created_at) VALUES ($1, $2, $3, $3)")
+        .bind("wire-fr")
+        .bind("https://wire.example.org/fr/feed")
+        .bind(then.timestamp_millis())
+        .execute(&pool)
+        .await
+        .expect("source");
+    sqlx::query(
+        "INSERT INTO entries (source_id, entry_key, url, language, language_origin, title, \
+         authors, translators, categories, links, content_hash, first_seen_at, last_seen_at, \
+         changed_at) VALUES ($1, $2, $3, 'fr', 'entry', $4, '[]', '[]', '[]', '[]', $5, $6, $6, $6)",
+    )
+    .bind("wire-fr")
+    .bind(entry.key.as_str())
+    .bind(canonical)
+    .bind(entry.title.as_str())
+    .bind(entry.content_hash())
+    .bind(then.timestamp_millis())
+    .execute(&pool)
+    .await
+    .expect("an entry of the old kind");
+    pool.close().await;
+
+    let store = Store::open(url).await.expect("upgrade");
+    let before = store
+        .entry_by_url(canonical)
+        .await
+        .expect("found by its key");
+    assert_eq!(before.entry.url.as_deref(), Some(canonical));
+    assert_eq!(before.entry.canonical_url.as_deref(), Some(canonical));
+
+    let now = Utc::now();
+    let seen = store
+        .upsert_entries(std::slice::from_ref(&entry), now)
+        .await
+        .expect("seen again");
+    assert_eq!((seen.new, seen.updated, seen.unchanged), (0, 0, 1));
+    let after = store
+        .entry_by_url(canonical)
+        .await
+        .expect("found by its key");
+    assert_eq!(after.entry.url.as_deref(), Some(written));
+    assert_eq!(after.revision, 1, "a URL written differently is no edit");
+    assert_eq!(after.changed_at.timestamp_millis(), now.timestamp_millis());
+    store.close().await;
+}
+
+#[tokio::test]
+async fn an_entry_from_before_the_upgrade_gets_its_published_url_back_on_sqlite() {
+    let (_dir, url) = sqlite_url();
+    published_url_upgrade_story(&url, "sqlite").await;
+}
+
+#[tokio::test]
+async fn an_entry_from_before_the_upgrade_gets_its_published_url_back_on_postgres() {
+    let Some(url) = postgres_url("an_entry_from_before_the_upgrade_on_postgres").await else {
+        return;
+    };
+    published_url_upgrade_story(&url, "postgres").await;
+    drop_postgres(&url).await;
+}

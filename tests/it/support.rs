@@ -170,6 +170,7 @@ pub fn sample_entry(source: &str, n: u32, language: &str) -> Entry {
         key: EntryKey::from_guid(&format!("urn:test:{source}:{n}")),
         guid: Some(format!("urn:test:{source}:{n}")),
         url: Some(format!("https://wire.example.org/{language}/story-{n}")),
+        canonical_url: Some(format!("https://wire.example.org/{language}/story-{n}")),
         language: lang(language),
         language_origin: LangOrigin::Entry,
         title: format!("Story number {n}"),

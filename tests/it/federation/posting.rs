@@ -14,6 +14,7 @@ use crate::support::{drop_postgres, lang, postgres_url, sample_entry};
 fn versions(n: u32, langs: &[&str]) -> Vec<wirebridge::domain::Entry> {
     let mut original = sample_entry("harbor", n, "en");
     original.url = Some(format!("https://harborledger.example/2025/story-{n}"));
+    original.canonical_url = original.url.clone();
     original.title = format!("Harbour workers win a contract {n}");
     let mut out = vec![original.clone()];
     for l in langs {

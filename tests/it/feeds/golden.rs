@@ -75,6 +75,7 @@ async fn every_feed_of_a_fixed_store_is_byte_identical_to_its_golden_file() {
                 source: &source.id,
                 fallback_language: &source.language,
                 base_url: &source.url,
+                content_type: None,
             },
         )
         .expect("demo feed parses");

@@ -49,6 +49,7 @@ fn corpus(db: &str) -> (Config, Vec<Entry>) {
             source: &s.id,
             fallback_language: &s.language,
             base_url: &base,
+            content_type: None,
         };
         entries.extend(parse_feed(&bytes, &ctx).expect("corpus feed").entries);
     }

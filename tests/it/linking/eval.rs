@@ -151,6 +151,7 @@ pub async fn evaluate_with(db_url: &str, evidence_threshold: f64) -> Report {
             source: &s.id,
             fallback_language: &s.language,
             base_url: &base,
+            content_type: None,
         };
         let parsed = parse_feed(&bytes, &ctx)
             .unwrap_or_else(|e| panic!("{} does not parse: {e}", path.display()));
@@ -194,7 +195,8 @@ pub async fn evaluate_with(db_url: &str, evidence_threshold: f64) -> Report {
     check_invariant(&all, &mut report);
     {
         for e in all {
-            let url = e.entry.url.clone().unwrap_or_default();
+            // truth.toml lists canonical URLs: compare in that form.
+            let url = e.entry.canonical_url.clone().unwrap_or_default();
             let story = e.link.as_ref().map(|l| l.story_id).unwrap_or(-e.id);
             match truth_of.get(&url) {
                 Some((t, cue)) => found.push((url, t.clone(), story, cue.clone())),
@@ -255,7 +257,10 @@ fn check_duplicates(groups: &[TruthDuplicates], all: &[StoredEntry], report: &mu
         let copies: Vec<&StoredEntry> = all
             .iter()
             .filter(|e| {
-                e.entry.url.as_ref().is_some_and(|u| urls.contains(u))
+                e.entry
+                    .canonical_url
+                    .as_ref()
+                    .is_some_and(|u| urls.contains(u))
                     && g.sources.iter().any(|s| s == e.entry.source.as_str())
             })
             .collect();

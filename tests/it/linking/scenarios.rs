@@ -67,6 +67,7 @@ impl World {
 fn entry(source: &str, n: u32, language: &str, url: &str, text: &str) -> Entry {
     let mut e = sample_entry(source, n, language);
     e.url = Some(url.to_string());
+    e.canonical_url = wirebridge::normalize::canonical_url(url);
     e.key = EntryKey::from_url(url);
     e.guid = None;
     e.links.clear();

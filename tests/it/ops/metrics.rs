@@ -11,7 +11,7 @@ use prometheus_parse::{Scrape, Value};
 use super::{app, rss, unique, App};
 use crate::support::{FeedServer, Reply, Src};
 
-async fn scrape(app: &App) -> Scrape {
+pub(super) async fn scrape(app: &App) -> Scrape {
     let resp = app.client.get(app.url("/metrics")).send().await.unwrap();
     assert_eq!(resp.status(), 200);
     let content_type = resp.headers()["content-type"].to_str().unwrap().to_string();
@@ -25,7 +25,7 @@ async fn scrape(app: &App) -> Scrape {
 
 /// The value of the series `name` whose labels include all of `labels`
 /// (0 when the series does not exist yet).
-fn value(s: &Scrape, name: &str, labels: &[(&str, &str)]) -> f64 {
+pub(super) fn value(s: &Scrape, name: &str, labels: &[(&str, &str)]) -> f64 {
     s.samples
         .iter()
         .filter(|x| x.metric == name)
