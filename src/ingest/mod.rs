@@ -1,5 +1,10 @@
-//! Ingest: who is due (`schedule`) and the polling pass that ties fetch
-//! (`net`) → normalize → store → link together (`poll`).
+//! Ingest: who is due (`schedule`), the polling loop with its leases
+//! (`poll`), the fetch → normalize → store → link path polls and WebSub
+//! pushes share (`pipeline`), and the fetch limits (`limits`).
 
+mod lease;
+mod limits;
+mod outcome;
+pub mod pipeline;
 pub mod poll;
 pub mod schedule;

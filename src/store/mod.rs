@@ -37,7 +37,7 @@ pub use feeds::FeedFingerprint;
 pub use linking::{EntryPlace, LinkBatch, LinkOverride, PrimaryRow, StoryStep};
 pub use queue::{DeliveryStatus, Finish, QueueTable};
 pub use rejections::{InboxRejection, KEEP_REJECTIONS, REASON_CHARS, REJECTIONS_MAX_AGE};
-pub use sources::SourceState;
+pub use sources::{Claim, SourceState};
 pub use stories::{LinkingLock, StoryRow};
 pub use websub::{HubDelivery, HubSubscriber, Pruned, Subscription, WebSubDeliveryCounts};
 

@@ -145,11 +145,25 @@ impl Store {
     }
 }
 
+/// The answer to a lease request.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Claim {
+    Taken,
+    /// Someone else holds it (or the source is not due): who, until when,
+    /// and when the source is next due.
+    Held {
+        owner: Option<String>,
+        until: Option<DateTime<Utc>>,
+        next_poll_at: DateTime<Utc>,
+    },
+}
+
 impl Store {
     /// Takes the poll lease of a source for `owner` until `until`, if no one
     /// else holds an unexpired lease and — when `due_only` — the source is
     /// due. One atomic UPDATE on both backends: of several processes asking
-    /// at once, exactly one gets `true`.
+    /// at once, exactly one gets `Taken`; the others learn who holds it,
+    /// until when, and when the source is next due.
     pub async fn claim_source(
         &self,
         id: &SourceId,
@@ -157,7 +171,7 @@ impl Store {
         now: DateTime<Utc>,
         until: DateTime<Utc>,
         due_only: bool,
-    ) -> Result<bool, StoreError> {
+    ) -> Result<Claim, StoreError> {
         let done = sqlx::query(
             "UPDATE sources SET lease_owner = $2, lease_until = $3 \
              WHERE id = $1 AND (lease_until IS NULL OR lease_until < $4 OR lease_owner = $2) \
@@ -170,7 +184,65 @@ impl Store {
         .bind(i64::from(due_only))
         .execute(&self.pool)
         .await?;
-        Ok(done.rows_affected() == 1)
+        if done.rows_affected() == 1 {
+            return Ok(Claim::Taken);
+        }
+        self.lease_of(id).await
+    }
+
+    /// Moves an overdue source's next poll to `at`, if it is still overdue
+    /// (touching nothing else another instance may have saved meanwhile).
+    pub async fn postpone_overdue(
+        &self,
+        id: &SourceId,
+        at: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        sqlx::query("UPDATE sources SET next_poll_at = $2 WHERE id = $1 AND next_poll_at < $3")
+            .bind(id.as_str())
+            .bind(to_millis(at))
+            .bind(to_millis(now))
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// Takes over the lease `dead` holds (a process known to be gone).
+    pub async fn take_over_source(
+        &self,
+        id: &SourceId,
+        dead: &str,
+        owner: &str,
+        until: DateTime<Utc>,
+    ) -> Result<Claim, StoreError> {
+        let done = sqlx::query(
+            "UPDATE sources SET lease_owner = $3, lease_until = $4 WHERE id = $1 AND lease_owner = $2",
+        )
+        .bind(id.as_str())
+        .bind(dead)
+        .bind(owner)
+        .bind(to_millis(until))
+        .execute(&self.pool)
+        .await?;
+        if done.rows_affected() == 1 {
+            return Ok(Claim::Taken);
+        }
+        self.lease_of(id).await
+    }
+
+    async fn lease_of(&self, id: &SourceId) -> Result<Claim, StoreError> {
+        let row: Option<(Option<String>, Option<i64>, i64)> = sqlx::query_as(
+            "SELECT lease_owner, lease_until, next_poll_at FROM sources WHERE id = $1",
+        )
+        .bind(id.as_str())
+        .fetch_optional(&self.pool)
+        .await?;
+        let (owner, until, next) = row.ok_or(StoreError::NotFound)?;
+        Ok(Claim::Held {
+            owner,
+            until: until.map(from_millis).transpose()?,
+            next_poll_at: from_millis(next)?,
+        })
     }
 
     /// Gives a lease back (only the holder can).

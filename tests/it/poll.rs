@@ -554,3 +554,128 @@ async fn one_host_is_never_asked_more_than_its_per_host_limit_at_once() {
     assert_eq!(server.hits(), 6);
     assert_eq!(server.most_in_flight(), 2, "two at a time for one host");
 }
+
+/// `wirebridge_polls_total` for `source` and `outcome`, read from the
+/// process's recorder.
+fn polls_counted(source: &str, outcome: &str) -> f64 {
+    let text = wirebridge::observe::handle().render();
+    text.lines()
+        .filter(|l| l.starts_with("wirebridge_polls_total{"))
+        .filter(|l| l.contains(&format!("source=\"{source}\"")))
+        .filter(|l| l.contains(&format!("outcome=\"{outcome}\"")))
+        .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+        .sum()
+}
+
+/// A setup whose one source has an id no other test uses (the metrics
+/// recorder is process-wide).
+async fn held_setup() -> (Setup, String) {
+    let s = setup("/feed").await;
+    let id = format!("held{}", hex::encode(rand::random::<[u8; 3]>()));
+    s.server
+        .set("/feed", Reply::ok(RSS, rss(&[("h1", "Port strike")])));
+    (s, id)
+}
+
+fn held_poller(s: &Setup, id: &str) -> Arc<Poller> {
+    let url = s.server.url("/feed");
+    let cfg = config(
+        &s.db,
+        &[Src {
+            id,
+            url: &url,
+            language: "en",
+            role: "outlet",
+        }],
+    );
+    crate::support::poller(Arc::new(cfg), s.store.clone())
+}
+
+#[tokio::test]
+async fn a_source_another_live_instance_holds_waits_for_its_lease_instead_of_spinning() {
+    let (s, id) = held_setup().await;
+    let url = s.server.url("/feed");
+    let cfg = config(
+        &s.db,
+        &[Src {
+            id: &id,
+            url: &url,
+            language: "en",
+            role: "outlet",
+        }],
+    );
+    let app = wirebridge::app::App::build(cfg, s.store.clone()).expect("services");
+    let cancel = CancellationToken::new();
+    let running = tokio::spawn(Arc::clone(&app.poller).run_until_stopped(cancel.clone()));
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    // Now due, and leased for an hour by a process of another host; a
+    // reload makes the scheduler look at once.
+    let now = Utc::now();
+    let source = source_id(&id);
+    let mut state = s.store.source_state(&source).await.expect("state");
+    state.next_poll_at = now - chrono::Duration::seconds(1);
+    s.store.save_source_state(&state).await.expect("due");
+    s.store
+        .claim_source(
+            &source,
+            "elsewhere.example:4242:99",
+            now,
+            now + chrono::Duration::hours(1),
+            false,
+        )
+        .await
+        .expect("lease");
+    app.config.set(app.config.get());
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    cancel.cancel();
+    running.await.expect("joined").expect("ran");
+    let asked = polls_counted(&id, "elsewhere");
+    assert!(
+        (1.0..=2.0).contains(&asked),
+        "asked {asked} times in 2 s for a source leased for an hour"
+    );
+    assert!(s.server.seen().is_empty(), "never fetched");
+}
+
+#[tokio::test]
+async fn a_lease_left_by_a_dead_process_of_this_host_is_taken_at_once_and_its_backlog_linked() {
+    let (s, id) = held_setup().await;
+    let poller = held_poller(&s, &id);
+    poller.sync_sources().await.expect("sync");
+    let now = Utc::now();
+    let source = source_id(&id);
+    // A pass killed mid-way: its lease, on this host, by a pid that is
+    // gone, and an entry it stored but never linked.
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname").expect("host name");
+    s.store
+        .claim_source(
+            &source,
+            &format!("{}:4194399:12345", host.trim()),
+            now,
+            now + chrono::Duration::hours(1),
+            false,
+        )
+        .await
+        .expect("lease");
+    let stored = s
+        .store
+        .upsert_entries(&[crate::support::sample_entry(&id, 7, "en")], now)
+        .await
+        .expect("upsert");
+    assert_eq!(stored.new, 1);
+    assert_eq!(
+        s.store.unlinked_entry_ids().await.expect("unlinked").len(),
+        1
+    );
+    let reports = poller.poll_now(None, &|_| {}).await.expect("poll");
+    assert_eq!(reports[0].outcome, PollOutcome::Fetched, "{reports:?}");
+    assert_eq!(reports[0].new, 1);
+    assert!(
+        s.store
+            .unlinked_entry_ids()
+            .await
+            .expect("unlinked")
+            .is_empty(),
+        "the dead pass's backlog is linked"
+    );
+}
