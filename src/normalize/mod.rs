@@ -220,7 +220,9 @@ fn parse_json(text: &str, ctx: &FeedContext<'_>) -> Result<ParsedFeed, Normalize
             items,
             "the parser read no entries from this JSON Feed".into(),
         ),
-        Err(NormalizeError::NotAFeed(m) | NormalizeError::Unreadable(m)) => unreadable(items, m),
+        Err(NormalizeError::NotAFeed(m) | NormalizeError::Unreadable(m)) if items > 0 => {
+            unreadable(items, m)
+        }
         Err(e) => Err(e),
     }
 }

@@ -3,8 +3,10 @@
 //! `type` become a 1.0 `type`, their content is written out as text.
 
 use base64::Engine;
+use once_cell::sync::Lazy;
 use quick_xml::events::{BytesEnd, BytesStart, BytesText, Event};
 use quick_xml::Writer;
+use regex::Regex;
 
 use super::rewriter::{unescaped, Rewriter};
 
@@ -130,6 +132,29 @@ impl Rewriter<'_> {
         self.write(Event::Start(start))?;
         self.write(Event::Text(BytesText::new(&body)))?;
         self.write(Event::End(BytesEnd::new(name)))
+    }
+}
+
+// A W3C-DTF date and time whose seconds or zone may be missing.
+static PARTIAL_DATE: Lazy<Regex> = Lazy::new(|| {
+    Regex::new(r"^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2})(:\d{2}(?:\.\d+)?)?(Z|[+-]\d{2}:\d{2})?$")
+        .expect("static regex")
+});
+
+/// An Atom 0.3 date as RFC 3339 wants it. Atom 0.3 allowed `issued` in
+/// local time with no zone, and W3C-DTF allows leaving out the seconds;
+/// feed-rs reads neither (its date option would replace its lenient date
+/// parser, not extend it). No zone is read as UTC, as feedparser does.
+pub(super) fn full_date(raw: &str) -> String {
+    let trimmed = raw.trim();
+    match PARTIAL_DATE.captures(trimmed) {
+        Some(c) => format!(
+            "{}{}{}",
+            &c[1],
+            c.get(2).map_or(":00", |m| m.as_str()),
+            c.get(3).map_or("Z", |m| m.as_str())
+        ),
+        None => raw.to_string(),
     }
 }
 

@@ -67,6 +67,11 @@ impl<'p> Rewriter<'p> {
                     let spaced = space_addresses(&raw).into_owned();
                     self.write(Event::Text(BytesText::from_escaped(spaced)))?;
                 }
+                Event::Text(t) if self.plan.atom03 && self.in_atom03_date() => {
+                    let raw = String::from_utf8_lossy(t.as_ref()).into_owned();
+                    let date = super::atom03::full_date(&raw);
+                    self.write(Event::Text(BytesText::from_escaped(date)))?;
+                }
                 Event::Eof => break,
                 other => self.write(other)?,
             }
@@ -84,6 +89,16 @@ impl<'p> Rewriter<'p> {
             local,
             "author" | "managingEditor" | "webMaster" | "creator" | "owner"
         )
+    }
+
+    /// Whether the innermost open element is an Atom 0.3 date (already
+    /// renamed: `issued` is `published`, `modified` is `updated`).
+    fn in_atom03_date(&self) -> bool {
+        let local = self
+            .names
+            .last()
+            .map_or("", |n| n.rsplit(':').next().unwrap_or(n));
+        matches!(local, "published" | "updated" | "created")
     }
 
     pub(super) fn write(&mut self, event: Event<'_>) -> Result<(), String> {

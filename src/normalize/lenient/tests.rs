@@ -109,3 +109,20 @@ fn after_a_crash_addresses_glued_to_names_get_a_space_and_nothing_else_changes()
         "{out}"
     );
 }
+
+#[test]
+fn atom_0_3_dates_without_seconds_or_zone_are_completed() {
+    let out = fixed(r#"<feed xmlns="http://purl.org/atom/ns#"><entry><issued>2005-03-07T18:45:00</issued><modified>2005-03-08T07:00Z</modified><created>2005-03-06T10:00:00.5+02:00</created></entry></feed>"#).text;
+    assert!(
+        out.contains("<wbatom:published>2005-03-07T18:45:00Z</wbatom:published>"),
+        "{out}"
+    );
+    assert!(
+        out.contains("<wbatom:updated>2005-03-08T07:00:00Z</wbatom:updated>"),
+        "{out}"
+    );
+    assert!(
+        out.contains("<wbatom:created>2005-03-06T10:00:00.5+02:00</wbatom:created>"),
+        "{out}"
+    );
+}

@@ -74,6 +74,16 @@ fn an_atom_0_3_feed_is_read_with_its_dates_links_and_content_modes() {
         Some("https://Lighthouse.example/2005/02/relief-keeper/?from=atom")
     );
     assert_eq!(names(&relief.authors), vec!["Jonas Vik"]);
+    // Atom 0.3 let `issued` go without a zone, W3C-DTF lets a time go
+    // without seconds: read as UTC, and as :00.
+    assert_eq!(
+        date(relief.published).as_deref(),
+        Some("2005-02-28T12:00:00+00:00")
+    );
+    assert_eq!(
+        date(relief.updated).as_deref(),
+        Some("2005-03-01T07:15:00+00:00")
+    );
     assert_eq!(
         relief.content.as_deref(),
         Some("<p>Plain words about the relief rota and the long walk out.</p>")
