@@ -226,7 +226,7 @@ async fn an_inbox_answering_410_gone_loses_the_followers_behind_it() {
     w.deliver();
     w.add(&versions(6, &["fr"])).await;
     w.plan().await;
-    for _ in 0..200 {
+    for _ in 0..600 {
         if w.follower_count("wire").await == 0 {
             break;
         }
