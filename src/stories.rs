@@ -49,6 +49,7 @@ fn announce() {
 #[derive(Clone, Debug)]
 struct SourceInfo {
     role: Role,
+    name: String,
     pattern: Option<UrlPattern>,
 }
 
@@ -105,6 +106,7 @@ fn source_infos(config: &Config) -> anyhow::Result<HashMap<SourceId, SourceInfo>
             .with_context(|| format!("sources.{}.url_pattern", s.id))?;
         let info = SourceInfo {
             role: s.role,
+            name: s.name.clone(),
             pattern,
         };
         sources.insert(s.id.clone(), info);
@@ -122,10 +124,12 @@ impl Linker {
 
     fn features(&self, e: &StoredEntry) -> Features {
         let sources = self.source_infos();
-        let pattern = sources
-            .get(&e.entry.source)
-            .and_then(|s| s.pattern.as_ref());
-        Features::of(&e.entry, pattern)
+        let source = sources.get(&e.entry.source);
+        let feats = Features::of(&e.entry, source.and_then(|s| s.pattern.as_ref()));
+        match source.filter(|s| s.role == Role::Outlet) {
+            Some(s) => feats.with_outlet(&s.name),
+            None => feats,
+        }
     }
 
     fn is_from_outlet(&self, e: &StoredEntry) -> bool {
@@ -183,17 +187,20 @@ impl Linker {
             }
             let ids = self
                 .store
-                .candidate_ids(&keys.strong, &keys.weak, entry_id)
+                .candidate_ids(&keys.strong, &keys.weak, entry_id, feats.language.as_str())
                 .await?;
             let mut cands = self.store.entries_by_ids(&ids).await?;
             self.with_page_alternates(&mut cands).await?;
-            for cand in cands {
-                if cand.link.is_none() {
-                    continue;
-                }
-                if let Some(r) =
-                    link::relation_with(&feats, &self.features(&cand), self.evidence_threshold)
-                {
+            cands.retain(|c| c.link.is_some());
+            let cand_feats: Vec<Features> = cands.iter().map(|c| self.features(c)).collect();
+            let rarity = link::Rarity::of(
+                cands
+                    .iter()
+                    .zip(&cand_feats)
+                    .filter_map(|(c, f)| Some((c.link.as_ref()?.story_id, f))),
+            );
+            for (cand, cf) in cands.into_iter().zip(&cand_feats) {
+                if let Some(r) = link::relation_in(&feats, cf, &rarity, self.evidence_threshold) {
                     if !self.is_isolated(&cand).await? {
                         related.push((cand, r));
                     }
@@ -227,6 +234,7 @@ impl Linker {
                             m.link.as_ref().and_then(|l| l.duplicate_of)
                         },
                         seen: m.entry.published.unwrap_or(m.first_seen_at),
+                        tiebreak: tiebreak(m),
                     }
                 })
                 .collect::<Vec<_>>(),
@@ -406,6 +414,7 @@ impl Linker {
                     from_outlet: self.is_from_outlet(m),
                     duplicate_of: m.link.as_ref().and_then(|l| l.duplicate_of),
                     seen: m.entry.published.unwrap_or(m.first_seen_at),
+                    tiebreak: tiebreak(m),
                 })
                 .collect::<Vec<_>>(),
         );
@@ -469,6 +478,15 @@ struct Decision {
     merge: Vec<i64>,
     relation: Option<Relation>,
     duplicate_of: Option<i64>,
+}
+
+/// Orders copies published at the same moment, independently of arrival.
+fn tiebreak(m: &StoredEntry) -> String {
+    format!(
+        "{}\n{}",
+        m.entry.url.as_deref().unwrap_or(""),
+        m.entry.source.as_str()
+    )
 }
 
 fn is_primary(m: &StoredEntry) -> bool {

@@ -3,9 +3,10 @@
 //! found; the first rule that holds names the relation.
 //!
 //! 1. **Duplicate** — the same article in the same language: same canonical
-//!    URL, same guid, same body text, or a SimHash within 3 bits in one
-//!    language. Checked first because a duplicate must never become a
-//!    second "version" of a story.
+//!    URL, same guid, same body words and numbers, or near-identical body
+//!    shingles with the same numbers. Checked first because a duplicate
+//!    must never become a second "version" of a story; numbers count
+//!    because a templated bulletin and the next day's differ only in them.
 //! 2. **Hreflang** — the publisher said so: one names the other as an
 //!    alternate, or both name the same alternate (transitivity through a
 //!    page we may not have ingested yet).
@@ -14,20 +15,19 @@
 //!    as hreflang, but names only the source, not the siblings.
 //! 4. **UrlShape** — the operator declared a shape (`/{lang}/{slug}`) and
 //!    both URLs have it with one slug. Declared, but about URLs, not pages.
-//! 5. **Evidence** — nothing explicit: a score over image, author, time and
-//!    what survives translation, against a threshold set on the corpus.
+//! 5. **Evidence** — nothing explicit: a score over what survives
+//!    translation (figures, names), image, author, outlet, section and
+//!    time, against a threshold set on the corpus (`evidence`).
 //!
 //! Operator overrides (`wirebridge link` / `unlink`) sit above all of these
 //! and are applied by `stories`, which also enforces the invariant that a
 //! story never holds two non-duplicate entries of one language from one
 //! source.
 
-use chrono::{DateTime, Utc};
-
-use super::evidence::{evidence_score, EVIDENCE_THRESHOLD};
+use super::evidence::{evidence, EVIDENCE_THRESHOLD};
 use super::features::Features;
 use super::minhash::{jaccard, NEAR_DUPLICATE_JACCARD};
-use crate::domain::EntryRole;
+use super::rarity::Rarity;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Rule {
@@ -85,12 +85,23 @@ fn rel(rule: Rule, why: impl Into<String>) -> Option<Relation> {
 
 /// How `new` relates to `old`, by the first rule that holds.
 pub fn relation(new: &Features, old: &Features) -> Option<Relation> {
-    relation_with(new, old, EVIDENCE_THRESHOLD)
+    relation_in(new, old, &Rarity::none(), EVIDENCE_THRESHOLD)
 }
 
 /// `relation` with another evidence threshold: the evaluation sweeps it to
 /// show why `EVIDENCE_THRESHOLD` is where it is.
 pub fn relation_with(new: &Features, old: &Features, evidence_threshold: f64) -> Option<Relation> {
+    relation_in(new, old, &Rarity::none(), evidence_threshold)
+}
+
+/// `relation_with`, names and figures weighted by their rarity among the
+/// candidates the index found.
+pub fn relation_in(
+    new: &Features,
+    old: &Features,
+    rarity: &Rarity,
+    evidence_threshold: f64,
+) -> Option<Relation> {
     let same_lang = new.language == old.language;
     if new.url.is_some() && new.url == old.url {
         return rel(Rule::Duplicate, "same canonical URL");
@@ -101,7 +112,7 @@ pub fn relation_with(new: &Features, old: &Features, evidence_threshold: f64) ->
     if same_lang && new.text_hash.is_some() && new.text_hash == old.text_hash {
         return rel(Rule::Duplicate, "same text under another URL");
     }
-    if same_lang {
+    if same_lang && new.body_numbers == old.body_numbers {
         let j = jaccard(&new.shingles, &old.shingles);
         if j >= NEAR_DUPLICATE_JACCARD {
             return rel(
@@ -134,42 +145,9 @@ pub fn relation_with(new: &Features, old: &Features, evidence_threshold: f64) ->
     if !same_lang && new.shape.is_some() && new.shape == old.shape {
         return rel(Rule::UrlShape, "same slug in the declared URL shape");
     }
-    let score = evidence_score(new, old);
-    if score >= evidence_threshold {
-        return rel(Rule::Evidence, format!("evidence score {score:.2}"));
+    let ev = evidence(new, old, rarity);
+    if ev.score >= evidence_threshold {
+        return rel(Rule::Evidence, ev.summary());
     }
     None
-}
-
-/// What `assign_roles` needs to know of each member of a story.
-#[derive(Clone, Debug)]
-pub struct Member {
-    pub entry_id: i64,
-    pub from_outlet: bool,
-    pub duplicate_of: Option<i64>,
-    pub seen: DateTime<Utc>,
-}
-
-/// Roles inside one story: duplicates stay duplicates; the original is the
-/// earliest outlet entry, else the earliest entry; the rest are
-/// translations.
-pub fn assign_roles(members: &[Member]) -> Vec<(i64, EntryRole)> {
-    let original = members
-        .iter()
-        .filter(|m| m.duplicate_of.is_none())
-        .min_by_key(|m| (!m.from_outlet, m.seen, m.entry_id))
-        .map(|m| m.entry_id);
-    members
-        .iter()
-        .map(|m| {
-            let role = if m.duplicate_of.is_some() {
-                EntryRole::Duplicate
-            } else if Some(m.entry_id) == original {
-                EntryRole::Original
-            } else {
-                EntryRole::Translation
-            };
-            (m.entry_id, role)
-        })
-        .collect()
 }

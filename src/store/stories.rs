@@ -69,11 +69,17 @@ fn placeholders(from: usize, n: usize) -> String {
 
 impl Store {
     /// Entries sharing a key with the lookup lists, the entry itself left out.
+    /// Entries sharing a key with the one being linked (`exclude`). Weak
+    /// (evidence) keys only find entries in another language than
+    /// `language`: evidence never links two of one language, and a
+    /// templated series in one language would otherwise fill the
+    /// candidate list with items that can never be linked.
     pub async fn candidate_ids(
         &self,
         strong: &[String],
         weak: &[String],
         exclude: i64,
+        language: &str,
     ) -> Result<Vec<i64>, StoreError> {
         let mut ids: Vec<i64> = Vec::new();
         if !strong.is_empty() {
@@ -90,11 +96,14 @@ impl Store {
         }
         if !weak.is_empty() {
             let sql = format!(
-                "SELECT entry_id FROM entry_keys WHERE entry_id <> $1 AND key IN ({}) \
-                 GROUP BY entry_id ORDER BY COUNT(*) DESC, entry_id DESC LIMIT {WEAK_CANDIDATES}",
-                placeholders(2, weak.len())
+                "SELECT k.entry_id FROM entry_keys k JOIN entries e ON e.id = k.entry_id \
+                 WHERE k.entry_id <> $1 AND e.language <> $2 AND k.key IN ({}) \
+                 GROUP BY k.entry_id ORDER BY COUNT(*) DESC, k.entry_id DESC LIMIT {WEAK_CANDIDATES}",
+                placeholders(3, weak.len())
             );
-            let mut q = sqlx::query_scalar::<_, i64>(&sql).bind(exclude);
+            let mut q = sqlx::query_scalar::<_, i64>(&sql)
+                .bind(exclude)
+                .bind(language);
             for k in weak {
                 q = q.bind(k.as_str());
             }
@@ -195,14 +204,21 @@ impl Store {
             .bind(plan.entry_id)
             .execute(&mut *tx)
             .await?;
-        for key in &plan.keys {
-            sqlx::query(
-                "INSERT INTO entry_keys (key, entry_id) VALUES ($1, $2) ON CONFLICT DO NOTHING",
-            )
-            .bind(key.as_str())
-            .bind(plan.entry_id)
-            .execute(&mut *tx)
-            .await?;
+        // One statement per hundred keys rather than one per key: an entry
+        // has a few dozen, and each statement is a round trip.
+        for chunk in plan.keys.chunks(100) {
+            let values = (0..chunk.len())
+                .map(|i| format!("(${}, $1)", i + 2))
+                .collect::<Vec<_>>()
+                .join(", ");
+            let sql = format!(
+                "INSERT INTO entry_keys (key, entry_id) VALUES {values} ON CONFLICT DO NOTHING"
+            );
+            let mut q = sqlx::query(&sql).bind(plan.entry_id);
+            for key in chunk {
+                q = q.bind(key.as_str());
+            }
+            q.execute(&mut *tx).await?;
         }
         sqlx::query(
             "UPDATE stories SET updated_at = $1, first_seen_at = COALESCE((SELECT MIN(first_seen_at) \
