@@ -21,10 +21,18 @@ fn temp_db() -> (tempfile::TempDir, String) {
 }
 
 fn line(label: &str, c: Counts) -> String {
+    // A figure over no pairs is no figure.
+    let fig = |n: usize, v: f64| {
+        if n == 0 {
+            "    -".to_string()
+        } else {
+            format!("{v:.3}")
+        }
+    };
     format!(
-        "  {label:<22} precision {:.3}  recall {:.3}  (TP {}, FP {}, FN {})",
-        c.precision(),
-        c.recall(),
+        "  {label:<22} precision {}  recall {}  (TP {}, FP {}, FN {})",
+        fig(c.tp + c.fp, c.precision()),
+        fig(c.tp + c.fn_, c.recall()),
         c.tp,
         c.fp,
         c.fn_

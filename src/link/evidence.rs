@@ -298,3 +298,7 @@ fn mentions(f: &Features, name: &str) -> bool {
             .windows(want.len())
             .any(|w| w == want.as_slice())
 }
+
+#[cfg(test)]
+#[path = "evidence_tests.rs"]
+mod tests;
