@@ -30,6 +30,23 @@ pub struct Primary {
     pub from_outlet: bool,
     /// When it was published, else first seen: who came first.
     pub seen: DateTime<Utc>,
+    /// Orders copies published at the same moment (the same item in two
+    /// feeds): its URL, then its source. Never the entry id, which is
+    /// arrival order.
+    pub tiebreak: String,
+    /// Its duplicate group: the copy first found (`duplicate_of`), or
+    /// itself.
+    pub group: i64,
+}
+
+impl Primary {
+    /// Who comes first, as original of a story and as the copy that stands
+    /// for its duplicates: an outlet's before a publisher's, then the
+    /// earliest, then `tiebreak` — so the same feeds give the same roles
+    /// whatever order they were polled in.
+    fn rank(&self) -> (bool, DateTime<Utc>, &str, i64) {
+        (!self.from_outlet, self.seen, &self.tiebreak, self.entry_id)
+    }
 }
 
 /// A candidate the entry relates to: an entry already in a story.
@@ -89,26 +106,43 @@ pub fn decide(s: &Situation<'_>) -> Decision {
             .then(a.entry_id.cmp(&b.entry_id))
     });
     let members = |story: i64| s.stories.get(&story).map(Vec::as_slice).unwrap_or(&[]);
-    // A duplicate joins the story of what it duplicates, as a duplicate
-    // of that entry's root.
+    // A duplicate joins the story of what it duplicates, in that copy's
+    // duplicate group; of the group, the best-ranked copy stands for the
+    // article (it may be the newcomer), the others are duplicates.
     if let Some(dup) = related.iter().find(|r| r.relation.rule == Rule::Duplicate) {
         let merge: Vec<i64> = s
             .current
             .filter(|c| *c != dup.story_id)
             .into_iter()
             .collect();
+        let root = dup.duplicate_of.unwrap_or(dup.entry_id);
         let mut primaries: Vec<&Primary> = members(dup.story_id).iter().collect();
         for m in &merge {
             primaries.extend(members(*m));
         }
         primaries.retain(|p| p.entry_id != s.entry.entry_id);
-        let mut roles = roles_of(&primaries);
-        roles.push((s.entry.entry_id, EntryRole::Duplicate));
+        let standing = primaries.iter().position(|p| p.group == root);
+        let me = Primary {
+            group: root,
+            ..s.entry.clone()
+        };
+        let mut roles = Vec::new();
+        match standing {
+            Some(i) if me.rank() < primaries[i].rank() => {
+                roles.push((primaries[i].entry_id, EntryRole::Duplicate));
+                primaries[i] = &me;
+                roles.extend(roles_of(&primaries));
+            }
+            _ => {
+                roles.extend(roles_of(&primaries));
+                roles.push((s.entry.entry_id, EntryRole::Duplicate));
+            }
+        }
         return Decision {
             target: Some(dup.story_id),
             merge,
             relation: Some(dup.relation.clone()),
-            duplicate_of: Some(dup.duplicate_of.unwrap_or(dup.entry_id)),
+            duplicate_of: Some(root),
             roles,
             refused: Vec::new(),
         };
@@ -173,12 +207,13 @@ pub fn decide(s: &Situation<'_>) -> Decision {
     }
 }
 
-/// Roles of a story's primaries: the original is the earliest outlet
-/// entry, else the earliest entry; the rest are translations.
+/// Roles of a story's primaries: the original is the best-ranked (the
+/// earliest outlet entry, else the earliest entry); the rest are
+/// translations.
 pub fn roles_of(primaries: &[&Primary]) -> Vec<(i64, EntryRole)> {
     let original = primaries
         .iter()
-        .min_by_key(|p| (!p.from_outlet, p.seen, p.entry_id))
+        .min_by_key(|p| p.rank())
         .map(|p| p.entry_id);
     primaries
         .iter()
@@ -223,6 +258,8 @@ mod tests {
                 .with_ymd_and_hms(2026, 3, 1, hour, 0, 0)
                 .single()
                 .expect("time"),
+            tiebreak: format!("https://{source}.example/{id}"),
+            group: id,
         }
     }
 
@@ -341,6 +378,40 @@ mod tests {
         assert!(d.roles.contains(&(7, EntryRole::Duplicate)));
         assert!(d.roles.contains(&(1, EntryRole::Original)));
         assert!(d.roles.contains(&(6, EntryRole::Translation)));
+    }
+
+    #[test]
+    fn the_outlets_copy_arriving_after_a_publishers_copy_stands_for_the_article() {
+        // The publisher's English copy came first; the outlet's own copy of
+        // the same article arrives later and is found to duplicate it.
+        let entry = primary(9, "outlet", "en", true, 9);
+        let stories = HashMap::from([(
+            10,
+            vec![
+                primary(1, "wire-en", "en", false, 8),
+                primary(2, "wire-fr", "fr", false, 10),
+            ],
+        )]);
+        let rel = [related(1, 10, Rule::Duplicate)];
+        let d = decide(&Situation {
+            entry: &entry,
+            current: None,
+            previous: None,
+            related: &rel,
+            stories: &stories,
+        });
+        assert_eq!(d.duplicate_of, Some(1));
+        let mut roles = d.roles;
+        roles.sort_by_key(|(id, _)| *id);
+        assert_eq!(
+            roles,
+            vec![
+                (1, EntryRole::Duplicate),
+                (2, EntryRole::Translation),
+                (9, EntryRole::Original)
+            ],
+            "as if the outlet's copy had come first"
+        );
     }
 
     #[test]

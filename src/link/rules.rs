@@ -3,9 +3,10 @@
 //! found; the first rule that holds names the relation.
 //!
 //! 1. **Duplicate** — the same article in the same language: same canonical
-//!    URL, same guid, same body text, or a SimHash within 3 bits in one
-//!    language. Checked first because a duplicate must never become a
-//!    second "version" of a story.
+//!    URL, same guid, same body words and numbers, or near-identical body
+//!    shingles with the same numbers. Checked first because a duplicate
+//!    must never become a second "version" of a story; numbers count
+//!    because a templated bulletin and the next day's differ only in them.
 //! 2. **Hreflang** — the publisher said so: one names the other as an
 //!    alternate, or both name the same alternate (transitivity through a
 //!    page we may not have ingested yet).
@@ -14,17 +15,19 @@
 //!    as hreflang, but names only the source, not the siblings.
 //! 4. **UrlShape** — the operator declared a shape (`/{lang}/{slug}`) and
 //!    both URLs have it with one slug. Declared, but about URLs, not pages.
-//! 5. **Evidence** — nothing explicit: a score over image, author, time and
-//!    what survives translation, against a threshold set on the corpus.
+//! 5. **Evidence** — nothing explicit: a score over what survives
+//!    translation (figures, names), image, author, outlet, section and
+//!    time, against a threshold set on the corpus (`evidence`).
 //!
 //! Operator overrides (`wirebridge link` / `unlink`) sit above all of these
 //! (the linker reads them); `decide` picks the story by this precedence and
 //! enforces the invariant that a story never holds two non-duplicate
 //! entries of one language from one source.
 
-use super::evidence::evidence_score;
+use super::evidence::{evidence, EVIDENCE_THRESHOLD};
 use super::features::Features;
 use super::minhash::{jaccard, NEAR_DUPLICATE_JACCARD};
+use super::rarity::Rarity;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Rule {
@@ -75,10 +78,25 @@ fn rel(rule: Rule, why: impl Into<String>) -> Option<Relation> {
     })
 }
 
-/// How `new` relates to `old`, by the first rule that holds; evidence
-/// counts from `evidence_threshold` on (`EVIDENCE_THRESHOLD`, or another
-/// value in the evaluation's sweep that shows why it is where it is).
+/// How `new` relates to `old`, by the first rule that holds.
+pub fn relation(new: &Features, old: &Features) -> Option<Relation> {
+    relation_in(new, old, &Rarity::none(), EVIDENCE_THRESHOLD)
+}
+
+/// `relation` with another evidence threshold: the evaluation sweeps it to
+/// show why `EVIDENCE_THRESHOLD` is where it is.
 pub fn relation_with(new: &Features, old: &Features, evidence_threshold: f64) -> Option<Relation> {
+    relation_in(new, old, &Rarity::none(), evidence_threshold)
+}
+
+/// `relation_with`, names and figures weighted by their rarity among the
+/// candidates the index found.
+pub fn relation_in(
+    new: &Features,
+    old: &Features,
+    rarity: &Rarity,
+    evidence_threshold: f64,
+) -> Option<Relation> {
     let same_lang = new.language == old.language;
     if new.url.is_some() && new.url == old.url {
         return rel(Rule::Duplicate, "same canonical URL");
@@ -89,7 +107,7 @@ pub fn relation_with(new: &Features, old: &Features, evidence_threshold: f64) ->
     if same_lang && new.text_hash.is_some() && new.text_hash == old.text_hash {
         return rel(Rule::Duplicate, "same text under another URL");
     }
-    if same_lang {
+    if same_lang && new.body_numbers == old.body_numbers {
         let j = jaccard(&new.shingles, &old.shingles);
         if j >= NEAR_DUPLICATE_JACCARD {
             return rel(
@@ -122,9 +140,9 @@ pub fn relation_with(new: &Features, old: &Features, evidence_threshold: f64) ->
     if !same_lang && new.shape.is_some() && new.shape == old.shape {
         return rel(Rule::UrlShape, "same slug in the declared URL shape");
     }
-    let score = evidence_score(new, old);
-    if score >= evidence_threshold {
-        return rel(Rule::Evidence, format!("evidence score {score:.2}"));
+    let ev = evidence(new, old, rarity);
+    if ev.score >= evidence_threshold {
+        return rel(Rule::Evidence, ev.summary());
     }
     None
 }

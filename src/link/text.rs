@@ -1,6 +1,7 @@
-//! What survives translation, pulled out of text: numbers (any digit
-//! script, any grouping), names (capitalized Latin-script words that do not
-//! start a sentence), and folding so `Valparaíso` meets `Valparaiso`.
+//! Text as linking reads it: folding so `Valparaíso` meets `Valparaiso`,
+//! digits of any script as ASCII, the word-and-number tokens that
+//! duplicates are compared on, and names (capitalized Latin-script words
+//! that do not start a sentence).
 
 use std::collections::BTreeSet;
 
@@ -8,83 +9,141 @@ use once_cell::sync::Lazy;
 use regex::Regex;
 use unicode_normalization::UnicodeNormalization;
 
-/// Lower case, accents removed: `Valparaíso` → `valparaiso`.
+use super::calendar::is_calendar_word;
+
+/// Lower case, accents removed: `Valparaíso` → `valparaiso`. Arabic loses
+/// its vowel marks and hamza seats (`أبريل` → `ابريل`) and the tatweel.
 pub fn fold(word: &str) -> String {
     word.nfd()
-        .filter(|c| !unicode_normalization::char::is_combining_mark(*c))
+        .filter(|c| !unicode_normalization::char::is_combining_mark(*c) && *c != '\u{0640}')
         .flat_map(char::to_lowercase)
         .collect()
 }
 
-/// Arabic-Indic and extended (Persian) digits as ASCII, so `٤٢٠٠` is 4200.
-fn ascii_digits(text: &str) -> String {
+/// Arabic-Indic and extended (Persian) digits as ASCII, so `٤٢٠٠` is 4200;
+/// the Arabic decimal and thousands marks as `.` and `,`.
+pub fn ascii_digits(text: &str) -> String {
     text.chars()
         .map(|c| match c {
             '\u{0660}'..='\u{0669}' => char::from(b'0' + (c as u32 - 0x0660) as u8),
             '\u{06F0}'..='\u{06F9}' => char::from(b'0' + (c as u32 - 0x06F0) as u8),
             '\u{066B}' => '.',
             '\u{066C}' => ',',
+            '\u{066A}' => '%',
             _ => c,
         })
         .collect()
 }
 
-static NUMBER: Lazy<Regex> = Lazy::new(|| {
-    Regex::new(r"\d(?:[\d]|[.,\u{a0}\u{202f} ](?:\d{3}|\d{1,2}\b))*").expect("static regex")
+static WORD: Lazy<Regex> =
+    Lazy::new(|| Regex::new(r"[\p{L}][\p{L}\p{M}'’-]*").expect("static regex"));
+static TOKEN: Lazy<Regex> = Lazy::new(|| {
+    Regex::new(r"[\p{L}][\p{L}\p{M}'’-]*|\d+(?:[.,\u{a0}\u{202f}]\d+)*").expect("static regex")
 });
 
-/// Numbers of two or more digits, separators dropped (`4,200`, `4.200`,
-/// `4 200` and `٤٢٠٠` are all `4200`). Years are kept out: every article
-/// of a week mentions the same year, so they tell nothing apart.
-pub fn numbers(text: &str) -> BTreeSet<String> {
-    let text = ascii_digits(text);
-    NUMBER
-        .find_iter(&text)
+/// Lower-case folded words, for mentions.
+pub fn words(text: &str) -> Vec<String> {
+    WORD.find_iter(text).map(|m| fold(m.as_str())).collect()
+}
+
+/// Folded words and numbers (digits only, any script, separators
+/// dropped), in order: what the exact and near duplicate checks compare.
+/// Numbers count: a daily bulletin and the next day's differ only in them.
+pub fn tokens(text: &str) -> Vec<String> {
+    TOKEN
+        .find_iter(&ascii_digits(text))
         .map(|m| {
-            m.as_str()
-                .chars()
-                .filter(char::is_ascii_digit)
-                .collect::<String>()
+            let t = m.as_str();
+            if t.starts_with(|c: char| c.is_ascii_digit()) {
+                format!(
+                    "#{}",
+                    t.chars().filter(char::is_ascii_digit).collect::<String>()
+                )
+            } else {
+                fold(t)
+            }
         })
-        .filter(|n| n.len() >= 2)
-        .filter(|n| !(n.len() == 4 && (n.starts_with("19") || n.starts_with("20"))))
         .collect()
 }
 
-static WORD: Lazy<Regex> =
-    Lazy::new(|| Regex::new(r"[\p{L}][\p{L}\p{M}'’-]*").expect("static regex"));
+/// The numbers among `tokens`, sorted: two copies of one article carry the
+/// same ones.
+pub fn number_tokens(tokens: &[String]) -> Vec<String> {
+    let mut out: Vec<String> = tokens
+        .iter()
+        .filter(|t| t.starts_with('#'))
+        .cloned()
+        .collect();
+    out.sort();
+    out
+}
 
 /// Capitalized Latin-script words that do not open a sentence, folded.
-/// German capitalizes every noun, so its "names" are many; the evidence
-/// score divides by the smaller side for that reason.
+/// French elisions are cut (`l'Atlantique` → `atlantique`), hyphenated
+/// names are kept whole and in parts (`Al-Kindi`, `kindi`), months and
+/// weekdays are left out, and so are title-cased lines (every word of an
+/// English headline is capitalized). German capitalizes every noun, so
+/// its "names" are many; the evidence divides by the smaller side.
 pub fn names(text: &str) -> BTreeSet<String> {
     let mut out = BTreeSet::new();
     for line in text.lines() {
+        if title_cased(line) {
+            continue;
+        }
         let mut sentence_start = true;
         let mut last_end = 0;
         for m in WORD.find_iter(line) {
             let gap = &line[last_end..m.start()];
-            if gap.contains(['.', '!', '?', ':', '«', '“', '"', '—']) {
+            if gap.contains(['.', '!', '?', ':', '«', '“', '"', '—', '„']) {
                 sentence_start = true;
             }
             last_end = m.end();
-            let word = m.as_str();
+            let word = strip_elision(m.as_str());
             let first = word.chars().next().unwrap_or(' ');
             let latin = word
                 .chars()
                 .all(|c| c.is_ascii() || ('\u{00C0}'..='\u{024F}').contains(&c) || c == '’');
-            if !sentence_start && first.is_uppercase() && latin && word.chars().count() >= 3 {
-                out.insert(fold(word));
+            let opener = std::mem::replace(&mut sentence_start, false);
+            if opener || !first.is_uppercase() || !latin || word.chars().count() < 3 {
+                continue;
             }
-            sentence_start = false;
+            let folded = fold(word);
+            if is_calendar_word(&folded) {
+                continue;
+            }
+            for part in folded.split('-').filter(|p| p.chars().count() >= 3) {
+                if part != folded {
+                    out.insert(part.to_string());
+                }
+            }
+            out.insert(folded);
         }
     }
     out
 }
 
-/// Lower-case folded words, for shingles.
-pub fn words(text: &str) -> Vec<String> {
-    WORD.find_iter(text).map(|m| fold(m.as_str())).collect()
+/// `l'Atlantique` → `Atlantique`, `d'Étel` → `Étel`.
+fn strip_elision(word: &str) -> &str {
+    match word.find(['\'', '’']) {
+        Some(i) if i <= 2 => {
+            let rest = &word[i..];
+            rest.trim_start_matches(['\'', '’'])
+        }
+        _ => word,
+    }
+}
+
+/// A headline in title case: nearly every word capitalized.
+fn title_cased(line: &str) -> bool {
+    let words: Vec<&str> = WORD.find_iter(line).map(|m| m.as_str()).collect();
+    if words.len() < 4 {
+        return false;
+    }
+    let caps = words
+        .iter()
+        .filter(|w| w.chars().next().is_some_and(char::is_uppercase))
+        .count();
+    caps * 10 >= words.len() * 8
 }
 
 #[cfg(test)]
@@ -92,23 +151,41 @@ mod tests {
     use super::*;
 
     #[test]
-    fn numbers_match_across_grouping_styles_and_digit_scripts() {
-        let en = numbers("About 4,200 workers and 37 ships; in 2026.");
-        let de = numbers("Etwa 4.200 Arbeiter und 37 Schiffe.");
-        let ar = numbers("نحو ٤٢٠٠ عامل و37 سفينة");
-        let want: BTreeSet<String> = ["4200", "37"].iter().map(|s| s.to_string()).collect();
-        assert_eq!(en, want);
-        assert_eq!(de, want);
-        assert_eq!(ar, want);
-    }
-
-    #[test]
-    fn names_skip_sentence_openers_and_fold_accents() {
-        let n = names("The strike in Valparaíso grew. Dockers met Marisol Okafor there.");
+    fn names_skip_sentence_openers_calendar_words_and_fold_accents() {
+        let n = names("The strike in Valparaíso grew on Monday. Dockers met Marisol Okafor there.");
         assert!(n.contains("valparaiso"));
         assert!(n.contains("marisol"));
         assert!(n.contains("okafor"));
         assert!(!n.contains("the"));
         assert!(!n.contains("dockers"));
+        assert!(!n.contains("monday"));
+    }
+
+    #[test]
+    fn elisions_and_hyphenated_names() {
+        let n = names("Les chantiers de l'Atlantique et Haitham Al-Kindi à Saint-Nazaire.");
+        assert!(n.contains("atlantique"), "{n:?}");
+        assert!(n.contains("al-kindi") && n.contains("kindi"), "{n:?}");
+        assert!(
+            n.contains("saint-nazaire") && n.contains("nazaire"),
+            "{n:?}"
+        );
+    }
+
+    #[test]
+    fn a_title_cased_headline_gives_no_names() {
+        assert!(names("Storm Frees Thousands Of Salmon From A Farm").is_empty());
+    }
+
+    #[test]
+    fn tokens_keep_numbers_so_templated_items_differ() {
+        let a = tokens("Bulletin 12: the river stood at 3.4 metres");
+        let b = tokens("Bulletin 13: the river stood at 3.5 metres");
+        assert_ne!(a, b);
+        assert_eq!(
+            number_tokens(&a),
+            vec!["#12".to_string(), "#34".to_string()]
+        );
+        assert_eq!(tokens("١٬٢٠٠ طن"), tokens("1,200 طن"));
     }
 }

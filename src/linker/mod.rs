@@ -33,6 +33,7 @@ type SourceInfos = Arc<HashMap<SourceId, SourceInfo>>;
 #[derive(Clone, Debug)]
 struct SourceInfo {
     role: Role,
+    name: String,
     pattern: Option<UrlPattern>,
 }
 
@@ -166,6 +167,14 @@ impl Linker {
             .collect())
     }
 
+    /// The candidates the index finds for a stored entry now, as linking
+    /// it would see them (for the evaluation's explanations of a miss).
+    pub async fn candidates(&self, entry_id: i64) -> anyhow::Result<Vec<i64>> {
+        let infos = self.source_infos();
+        let work = Work::load(&self.store, &infos, self.evidence_threshold, &[entry_id]).await?;
+        Ok(work.candidates_of(entry_id))
+    }
+
     /// `wirebridge link A B`: the two URLs are one story, now and after.
     pub async fn link_urls(&self, a: &str, b: &str) -> anyhow::Result<LinkOutcome> {
         let a = canonical_url(a).with_context(|| format!("`{a}` is not an http(s) URL"))?;
@@ -244,6 +253,7 @@ fn source_infos(config: &Config) -> HashMap<SourceId, SourceInfo> {
         .map(|s| {
             let info = SourceInfo {
                 role: s.role,
+                name: s.name.clone(),
                 pattern: s.url_pattern.clone(),
             };
             (s.id.clone(), info)

@@ -7,7 +7,7 @@
 use std::collections::{HashMap, HashSet};
 
 use crate::domain::{EntryRole, Role};
-use crate::link::{self, Features, Keys, Primary, Related, Relation, Rule, Situation};
+use crate::link::{self, Features, Keys, Primary, Rarity, Related, Relation, Rule, Situation};
 use crate::store::{
     EntryPlace, LinkBatch, LinkOverride, Linked, PrimaryRow, Store, StoreError, StoredEntry,
     StoryStep,
@@ -52,11 +52,18 @@ pub(super) struct Work<'a> {
 pub(super) fn primary_of(infos: &SourceInfos, p: PrimaryRow) -> Primary {
     Primary {
         from_outlet: is_outlet(infos, &p.source),
+        tiebreak: tiebreak(p.url.as_deref(), &p.source),
+        group: p.duplicate_of.unwrap_or(p.entry_id),
         entry_id: p.entry_id,
         source: p.source,
         language: p.language,
         seen: p.seen,
     }
+}
+
+/// `Primary::tiebreak`: the URL as published, then the source.
+fn tiebreak(url: Option<&str>, source: &crate::domain::SourceId) -> String {
+    format!("{}\n{}", url.unwrap_or(""), source.as_str())
 }
 
 fn is_outlet(infos: &SourceInfos, source: &crate::domain::SourceId) -> bool {
@@ -171,11 +178,14 @@ impl<'a> Work<'a> {
                     e.entry.links.push(link);
                 }
             }
-            let pattern = self
-                .infos
-                .get(&e.entry.source)
-                .and_then(|s| s.pattern.as_ref());
-            let features = Features::of(&e.entry, pattern);
+            let info = self.infos.get(&e.entry.source);
+            let features = Features::of(&e.entry, info.and_then(|s| s.pattern.as_ref()));
+            // An outlet's own name, for "first published by …" credits in
+            // the versions of its articles.
+            let features = match info.filter(|s| s.role == Role::Outlet) {
+                Some(s) => features.with_outlet(&s.name),
+                None => features,
+            };
             self.keys.insert(e.id, features.keys());
             self.features.insert(e.id, features);
         }
@@ -220,10 +230,19 @@ impl<'a> Work<'a> {
         strong.sort_unstable_by(|a, b| b.cmp(a));
         strong.dedup();
         strong.truncate(STRONG_CANDIDATES);
+        // Evidence only ever links two languages: a templated series in
+        // the entry's own language would otherwise fill the list with
+        // items that can never be linked.
+        let language = self.entries.get(&id).map(|e| &e.entry.language);
+        let other_language = |c: i64| {
+            self.entries
+                .get(&c)
+                .is_some_and(|e| Some(&e.entry.language) != language)
+        };
         let mut shared: HashMap<i64, usize> = HashMap::new();
         for k in &keys.weak {
             for c in self.posting(k) {
-                if c != id {
+                if c != id && other_language(c) {
                     *shared.entry(c).or_default() += 1;
                 }
             }
@@ -235,6 +254,17 @@ impl<'a> Work<'a> {
         all.sort_unstable();
         all.dedup();
         all
+    }
+
+    /// The linked candidates of entry `id`.
+    pub(super) fn candidates_of(&self, id: i64) -> Vec<i64> {
+        let Some(keys) = self.keys.get(&id) else {
+            return Vec::new();
+        };
+        self.candidates(id, keys)
+            .into_iter()
+            .filter(|c| self.entries.get(c).is_some_and(|e| e.link.is_some()))
+            .collect()
     }
 
     /// Whether the operator's last word on `url` was `unlink`.
@@ -294,14 +324,24 @@ impl<'a> Work<'a> {
             };
             out.extend(found.and_then(|e| related(e, relation)));
         }
-        for c in self.candidates(id, keys) {
-            let (Some(cand), Some(theirs)) = (self.entries.get(&c), self.features.get(&c)) else {
-                continue;
-            };
-            if cand.link.is_none() || self.isolated(cand.entry.canonical_url.as_deref()) {
+        let candidates: Vec<(&StoredEntry, &Features)> = self
+            .candidates(id, keys)
+            .into_iter()
+            .filter_map(|c| Some((self.entries.get(&c)?, self.features.get(&c)?)))
+            .filter(|(cand, _)| cand.link.is_some())
+            .collect();
+        // Names and figures weigh by how few of the candidates' stories
+        // carry them.
+        let rarity = Rarity::of(
+            candidates
+                .iter()
+                .filter_map(|(c, f)| Some((c.link.as_ref()?.story_id, *f))),
+        );
+        for (cand, theirs) in candidates {
+            if self.isolated(cand.entry.canonical_url.as_deref()) {
                 continue;
             }
-            if let Some(r) = link::relation_with(feats, theirs, self.threshold) {
+            if let Some(r) = link::relation_in(feats, theirs, &rarity, self.threshold) {
                 out.extend(related(cand, r));
             }
         }
@@ -320,6 +360,8 @@ impl<'a> Work<'a> {
             language: entry.entry.language.clone(),
             from_outlet: is_outlet(self.infos, &entry.entry.source),
             seen: entry.entry.published.unwrap_or(entry.first_seen_at),
+            tiebreak: tiebreak(entry.entry.url.as_deref(), &entry.entry.source),
+            group: id,
         };
         let current = entry.link.as_ref().map(|l| l.story_id);
         let previous = entry.link.as_ref().and_then(|l| {
@@ -369,10 +411,21 @@ impl<'a> Work<'a> {
                 self.roles.extend(roles);
             }
         }
+        // The story's primaries now: the entry unless it is a duplicate,
+        // without any copy the entry outranked.
+        let demoted = |p: &Primary| {
+            decision
+                .roles
+                .iter()
+                .any(|(e, r)| *e == p.entry_id && *r == EntryRole::Duplicate)
+        };
         let members = self.stories.entry(target).or_default();
-        members.retain(|p| p.entry_id != id);
-        if decision.duplicate_of.is_none() {
-            members.push(me);
+        members.retain(|p| p.entry_id != id && !demoted(p));
+        if !demoted(&me) {
+            members.push(Primary {
+                group: decision.duplicate_of.unwrap_or(id),
+                ..me
+            });
         }
         self.roles.extend(decision.roles.iter().copied());
         let rule = decision.relation.as_ref().map(|r| r.rule);

@@ -45,6 +45,9 @@ pub struct PrimaryRow {
     pub language: Lang,
     /// Published, else first seen.
     pub seen: DateTime<Utc>,
+    pub url: Option<String>,
+    /// The copy it was found to duplicate, when it outranked that copy.
+    pub duplicate_of: Option<i64>,
 }
 
 /// Where one entry ends up after a batch.
@@ -159,7 +162,8 @@ impl Store {
         let mut out = Vec::new();
         for chunk in stories.chunks(CHUNK) {
             let sql = format!(
-                "SELECT id, story_id, source_id, language, published_at, first_seen_at FROM entries \
+                "SELECT id, story_id, source_id, language, published_at, first_seen_at, url, \
+                 duplicate_of FROM entries \
                  WHERE story_id IN ({}) AND (role IS NULL OR role <> 'duplicate') ORDER BY id",
                 id_list(chunk)
             );
@@ -177,6 +181,8 @@ impl Store {
                         Some(p) => p,
                         None => from_millis(get(r, "first_seen_at")?)?,
                     },
+                    url: get(r, "url")?,
+                    duplicate_of: get(r, "duplicate_of")?,
                 });
             }
         }
