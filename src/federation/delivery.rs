@@ -1,5 +1,6 @@
-//! Delivery workers: claim due deliveries from the durable queue, sign
-//! each attempt afresh, POST through the guarded client under a global and
+//! Delivery workers: claim due deliveries from the durable queue, POST
+//! each through the guarded client (which signs every attempt afresh,
+//! RFC 9421 first: `knock`) under a global and
 //! a per-host limit, and record the outcome: 2xx done; 4xx other than
 //! 401/408/429 dropped (410 also drops the followers behind that inbox);
 //! 429 honours Retry-After; anything else retried with Mastodon-like
@@ -16,8 +17,8 @@ use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 use url::Url;
 
-use super::keys::Signer;
-use super::signature::sign_post;
+use super::knock::SignAs;
+use super::signature::ACTIVITY_JSON;
 use super::Federation;
 use crate::store::{DeliveryJob, StoreError};
 
@@ -223,7 +224,6 @@ pub async fn drive<Q: Queue>(queue: Arc<Q>, cancel: CancellationToken) {
 struct Worker {
     fed: Arc<Federation>,
     limits: Limits,
-    signers: Mutex<HashMap<String, Arc<Signer>>>,
 }
 
 impl Queue for Worker {
@@ -271,7 +271,6 @@ pub async fn run(fed: Arc<Federation>, cancel: CancellationToken) -> anyhow::Res
             fed.config.federation.delivery_concurrency,
             fed.config.federation.delivery_per_host,
         ),
-        signers: Mutex::new(HashMap::new()),
         fed,
     });
     drive(worker, cancel).await;
@@ -279,25 +278,6 @@ pub async fn run(fed: Arc<Federation>, cancel: CancellationToken) -> anyhow::Res
 }
 
 impl Worker {
-    async fn signer(&self, actor: &str) -> Result<Arc<Signer>, String> {
-        if let Some(s) = self
-            .signers
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .get(actor)
-        {
-            return Ok(Arc::clone(s));
-        }
-        let keys = self.fed.keys(actor).await.map_err(|e| e.to_string())?;
-        let signer =
-            Arc::new(Signer::from_pkcs8_pem(&keys.private_pem).map_err(|e| e.to_string())?);
-        self.signers
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .insert(actor.to_string(), Arc::clone(&signer));
-        Ok(signer)
-    }
-
     #[tracing::instrument(name = "deliver", skip_all, fields(inbox_host = %job.host, delivery = job.id))]
     async fn deliver_one(&self, job: DeliveryJob, _slot: Slot) {
         let verdict = match self.attempt(&job).await {
@@ -310,27 +290,23 @@ impl Worker {
         }
     }
 
-    /// One signed POST; the status and Retry-After, or why it never got one.
+    /// One POST signed by the job's actor; the status and Retry-After, or
+    /// why it never got one.
     async fn attempt(&self, job: &DeliveryJob) -> Result<(u16, Option<String>), String> {
         let url = Url::parse(&job.inbox).map_err(|e| e.to_string())?;
-        let signer = self.signer(&job.actor).await?;
-        let key_id = self.fed.urls.key_id(&job.actor);
-        let body = job.json.clone().into_bytes();
-        let headers =
-            sign_post(&signer, &key_id, &url, &body, Utc::now()).map_err(|e| e.to_string())?;
-        // The federation client checks the address guard before sending.
-        let mut req = self
+        // The federation client checks the address guard, then signs
+        // (double-knocking when the host refuses RFC 9421).
+        let resp = self
             .fed
             .client
             .post(url)
             .timeout(REQUEST_TIMEOUT)
-            .body(body);
-        for (name, value) in headers {
-            if name != "host" {
-                req = req.header(name, value);
-            }
-        }
-        let resp = req.send().await.map_err(|e| chain(&e))?;
+            .header("content-type", ACTIVITY_JSON)
+            .with_extension(SignAs(job.actor.clone()))
+            .body(job.json.clone().into_bytes())
+            .send()
+            .await
+            .map_err(|e| chain(&e))?;
         let retry_after = resp
             .headers()
             .get("retry-after")

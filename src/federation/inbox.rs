@@ -1,20 +1,29 @@
-//! The inbox, on `activitypub_federation`: the crate checks the Digest,
-//! the activity's id against its actor's domain, fetches the actor through
-//! our client (`RemoteActor`, cached in the store) and verifies the HTTP
-//! signature with the actor's key — so the key's owner is the actor. On
-//! top we refuse what the crate lets through: a signature that does not
-//! cover `(request-target)`, `host`, `digest` and a date, a Date outside our
-//! window, and a signature made for another server. Then each activity id
-//! is processed once: Follow → follower + Accept through the durable
-//! queue; Undo Follow, Block, actor Delete → follower removed; Like,
-//! Announce and replies counted; anything else acknowledged and ignored.
+//! The inbox. Which scheme a POST is signed in is read from its headers
+//! (`signature`), and our policy for it checked first: what it must cover,
+//! the window, the digest, a signature made for another server.
+//!
+//! - Cavage goes through `activitypub_federation`: the crate checks the
+//!   Digest, the activity's id against its actor's domain, fetches the
+//!   actor through our client (`RemoteActor`, cached in the store) and
+//!   verifies the signature with the actor's key — so the key's owner is
+//!   the actor.
+//! - RFC 9421, which the crate does not know, takes the same steps here:
+//!   the id checks the crate keeps to itself, the actor looked up the
+//!   crate's way, the RSA check with its key (`verify::Verifier`).
+//!
+//! Either way a signature that fails with a cached key is tried once more
+//! after a fresh look (key rotation), and then each activity id is
+//! processed once: Follow → follower + Accept through the durable queue;
+//! Undo Follow, Block, actor Delete → follower removed; Like, Announce and
+//! replies counted; anything else acknowledged and ignored.
 
 use std::sync::Arc;
 
 use activitypub_federation::axum::inbox::{receive_activity, ActivityData};
-use activitypub_federation::config::{Data, FederationConfig};
+use activitypub_federation::config::Data;
 use activitypub_federation::error::Error as ApError;
 use activitypub_federation::fetch::object_id::ObjectId;
+use activitypub_federation::protocol::verification::verify_domains_match;
 use activitypub_federation::traits::Activity;
 use axum::body::{Body, Bytes};
 use axum::extract::FromRequest;
@@ -26,16 +35,14 @@ use url::Url;
 
 use super::activity;
 use super::remote::RemoteActor;
-use super::signature::{self, Rejected};
+use super::signature::{self, Pending, Received, Rejected, Scheme};
+use super::verify::{header, Verifier};
 use super::Federation;
 use crate::store::{FollowerRow, StoreError};
 
 /// Bodies above this are refused with 413 (Mastodon's own limit is 1 MiB;
 /// an activity is a few KiB).
 pub const MAX_BODY_BYTES: usize = 256 * 1024;
-/// Remote fetches one inbox POST may cause (the actor, a key document, one
-/// redirect each).
-const FETCHES_PER_ACTIVITY: u32 = 6;
 
 #[derive(Debug, thiserror::Error)]
 pub enum InboxError {
@@ -49,6 +56,8 @@ pub enum InboxError {
     Store(#[from] StoreError),
     #[error("federation is not set up: {0}")]
     Setup(String),
+    #[error("{0}")]
+    Forbidden(String),
 }
 
 impl InboxError {
@@ -61,6 +70,7 @@ impl InboxError {
             // another domain than its actor: not authenticated.
             InboxError::Federation(_) => 401,
             InboxError::BadRequest(_) => 400,
+            InboxError::Forbidden(_) => 403,
             InboxError::Store(_) | InboxError::Setup(_) => 500,
         }
     }
@@ -75,41 +85,23 @@ pub enum Outcome {
     Ignored,
 }
 
-/// The inboxes' shared state: our federation and the crate's configuration
-/// around it (built on first use, with our client, never its own).
+/// The inboxes' shared state: the verifier (our federation and the
+/// crate's configuration around it).
 pub struct Inbox {
-    fed: Arc<Federation>,
-    ap: tokio::sync::OnceCell<FederationConfig<Arc<Federation>>>,
+    verifier: Arc<Verifier>,
 }
 
 impl Inbox {
     pub fn new(fed: Arc<Federation>) -> Inbox {
-        Inbox {
-            fed,
-            ap: tokio::sync::OnceCell::new(),
-        }
+        Inbox::with_verifier(Arc::new(Verifier::new(fed)))
+    }
+
+    pub fn with_verifier(verifier: Arc<Verifier>) -> Inbox {
+        Inbox { verifier }
     }
 
     pub fn federation(&self) -> &Arc<Federation> {
-        &self.fed
-    }
-
-    async fn ap(&self) -> Result<&FederationConfig<Arc<Federation>>, InboxError> {
-        self.ap
-            .get_or_try_init(|| async {
-                FederationConfig::builder()
-                    .domain(super::actor::acct_host(&self.fed.config))
-                    .app_data(Arc::clone(&self.fed))
-                    .client(self.fed.client.clone())
-                    // Plain http, explicit ports and private peers are for
-                    // tests and closed networks, the same switch as ingest.
-                    .debug(self.fed.config.fetch.allow_private_addresses)
-                    .http_fetch_limit(FETCHES_PER_ACTIVITY)
-                    .build()
-                    .await
-                    .map_err(|e| InboxError::Setup(e.to_string()))
-            })
-            .await
+        self.verifier.federation()
     }
 
     /// One inbox POST, as it came.
@@ -120,22 +112,24 @@ impl Inbox {
         headers: &HeaderMap,
         body: Bytes,
     ) -> Result<(), InboxError> {
-        let fed = &self.fed;
+        let fed = self.federation();
         let doc: Value =
             serde_json::from_slice(&body).map_err(|e| InboxError::BadRequest(e.to_string()))?;
-        let lookup = |name: &str| {
-            let values: Vec<&str> = headers
-                .get_all(name)
-                .iter()
-                .filter_map(|v| v.to_str().ok())
-                .collect();
-            (!values.is_empty()).then(|| values.join(", "))
-        };
+        let lookup = |name: &str| header(headers, name);
         let target = uri.path_and_query().map_or(uri.path(), |p| p.as_str());
-        signature::check(method.as_str(), target, &lookup, &body, Utc::now())?;
+        let pending = signature::check(
+            &Received {
+                method: method.as_str(),
+                origin: fed.urls.origin(),
+                target,
+                lookup: &lookup,
+                body: &body,
+            },
+            Utc::now(),
+        )?;
         // A signature made for another server must not be replayable here:
-        // the signed Host is ours (a proxy in front must pass Host through
-        // anyway, or no signature would verify).
+        // the Host is ours (a proxy in front must pass Host through anyway,
+        // or no signature would verify).
         let ours = super::actor::acct_host(&fed.config);
         if !lookup("host").is_some_and(|h| h.eq_ignore_ascii_case(&ours)) {
             return Err(Rejected::Malformed(format!("not signed for {ours}")).into());
@@ -145,9 +139,39 @@ impl Inbox {
             && actor_id.is_some()
             && id_of(doc.get("object")) == actor_id;
 
-        let data = self.ap().await?.to_request_data();
+        let result = match pending.scheme {
+            Scheme::Cavage => {
+                self.receive_cavage(&method, &uri, headers, &body, actor_id.as_deref())
+                    .await
+            }
+            Scheme::Rfc9421 => self.receive_rfc9421(&pending, doc).await,
+        };
+        let outcome = if result.is_ok() {
+            "verified"
+        } else {
+            "refused"
+        };
+        crate::observe::signature_received(pending.scheme, outcome);
+        match result {
+            // A deleted account's key is gone (410) unless we cached it;
+            // with nothing cached we never knew it: nothing to remove.
+            Err(InboxError::Federation(ApError::ObjectDeleted(_))) if deletes_itself => Ok(()),
+            other => other.map_err(super::verify::unauthenticated),
+        }
+    }
+
+    /// Cavage: the crate's `receive_activity`, once more after a fresh look
+    /// at the actor when the cached key fails.
+    async fn receive_cavage(
+        &self,
+        method: &Method,
+        uri: &Uri,
+        headers: &HeaderMap,
+        body: &Bytes,
+        actor_id: Option<&str>,
+    ) -> Result<(), InboxError> {
         let attempt = |data: Data<Arc<Federation>>| {
-            let req = rebuild(&method, &uri, headers, &body);
+            let req = rebuild(method, uri, headers, body);
             async move {
                 let activity = ActivityData::from_request(req, &())
                     .await
@@ -155,35 +179,66 @@ impl Inbox {
                 receive_activity::<Incoming, RemoteActor, Arc<Federation>>(activity, &data).await
             }
         };
-        let result = match attempt(data.reset_request_count()).await {
-            // The key may have rotated since we cached it: one fresh look
-            // (stale, not forgotten: if the look fails, the cached key and
-            // inboxes stay for the sender's next attempt).
+        match attempt(self.verifier.data().await?).await {
+            // Stale, not forgotten: if the look fails, the cached key and
+            // inboxes stay for the sender's next attempt.
             Err(InboxError::Federation(ApError::ActivitySignatureInvalid)) => {
-                if let Some(actor) = &actor_id {
-                    fed.store.fed_expire_remote_actor(actor).await?;
+                if let Some(actor) = actor_id {
+                    self.federation()
+                        .store
+                        .fed_expire_remote_actor(actor)
+                        .await?;
                 }
-                attempt(data.reset_request_count()).await
+                attempt(self.verifier.data().await?).await
             }
-            other => other,
-        };
-        match result {
-            // A deleted account's key is gone (410) unless we cached it;
-            // with nothing cached we never knew it: nothing to remove.
-            Err(InboxError::Federation(ApError::ObjectDeleted(_))) if deletes_itself => Ok(()),
             other => other,
         }
     }
+
+    /// RFC 9421: the steps of the crate's `receive_activity`, with our
+    /// signature check in place of its cavage one.
+    async fn receive_rfc9421(&self, pending: &Pending, doc: Value) -> Result<(), InboxError> {
+        let activity: Incoming = serde_json::from_value(doc)
+            .map_err(|err| ApError::ParseReceivedActivity { err, id: None })?;
+        self.check_ids(&activity)?;
+        let data = self.verifier.data().await?;
+        self.verifier
+            .by_actor(pending, &activity.actor, &data)
+            .await?;
+        activity.verify(&data).await?;
+        activity.receive(&data).await
+    }
+
+    /// What the crate checks of a received activity's id before looking at
+    /// its actor (`verify_url_and_domain`, private to it): same domain as
+    /// the actor, https (plain http only where private peers are allowed),
+    /// no explicit port in production, and not one of ours.
+    fn check_ids(&self, activity: &Incoming) -> Result<(), InboxError> {
+        verify_domains_match(&activity.id, &activity.actor)?;
+        let fed = self.federation();
+        let debug = fed.config.fetch.allow_private_addresses;
+        let id = &activity.id;
+        let refuse = |why: &'static str| Err(ApError::UrlVerificationError(why).into());
+        match id.scheme() {
+            "https" => {}
+            "http" if debug => {}
+            _ => return refuse("Http urls are only allowed in debug mode"),
+        }
+        if !debug && id.port().is_some() {
+            return refuse("Explicit port is not allowed");
+        }
+        if host_of(id).as_deref() == Some(super::actor::acct_host(&fed.config).as_str()) {
+            return refuse("Activity was sent from local instance");
+        }
+        Ok(())
+    }
 }
 
-/// The host of the key a request claims to be signed with (`Signature`,
-/// or `Authorization: Signature …`), unverified; `None` when unsigned or
-/// unreadable. One header parsed, for a request already refused.
+/// The host of the key a request claims to be signed with (either
+/// scheme), unverified; `None` when unsigned or unreadable. For a request
+/// already refused.
 pub fn claimed_key_host(headers: &HeaderMap) -> Option<String> {
-    let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
-    let raw = header("signature")
-        .or_else(|| header("authorization").and_then(|a| a.strip_prefix("Signature ")))?;
-    signature::claimed_key_host(raw)
+    signature::claimed_key_host(&|name: &str| header(headers, name))
 }
 
 fn rebuild(
@@ -238,14 +293,21 @@ impl Activity for Incoming {
         &self.actor
     }
 
-    /// The crate has checked the signature and the id's domain; what the
-    /// activity means is decided in `receive`. One check is ours: the key
+    /// The signature and the id's domain are checked (by the crate, or by
+    /// `receive_rfc9421`); what the activity means is decided in
+    /// `receive`. Two checks are ours: the host is not blocked
+    /// (`policy`), and the key
     /// that verified belongs to an actor stored under exactly the id the
     /// activity names. The crate keeps the document it was redirected to
     /// under that document's own id, so an actor reached through any
     /// redirect (which the client already refuses across origins) is not
     /// the actor the activity claims.
     async fn verify(&self, data: &Data<Arc<Federation>>) -> Result<(), InboxError> {
+        if let Some(host) = host_of(&self.actor) {
+            if !super::policy::allows(data.app_data(), &host) {
+                return Err(InboxError::Forbidden(format!("{host} is blocked")));
+            }
+        }
         let known = data
             .app_data()
             .store

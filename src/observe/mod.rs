@@ -21,6 +21,7 @@ pub use http::track_http;
 pub use recent::RejectionLog;
 
 use crate::federation::delivery::Verdict;
+use crate::federation::signature::Scheme;
 use crate::ingest::poll::{PollOutcome, PollReport};
 use crate::store::{QueueStats, Store, StoreError};
 
@@ -99,6 +100,18 @@ fn describe() {
         "Delivery attempts by outcome."
     );
     describe_counter!(
+        "wirebridge_signed_requests_total",
+        "Outgoing federation requests signed, by scheme (rfc9421, cavage) and method."
+    );
+    describe_counter!(
+        "wirebridge_signature_fallbacks_total",
+        "Requests refused (401/403) in one signature scheme and sent again in the other."
+    );
+    describe_counter!(
+        "wirebridge_signatures_received_total",
+        "Signed requests received (inbox POSTs, signed GETs), by scheme and outcome."
+    );
+    describe_counter!(
         "wirebridge_http_requests_total",
         "HTTP requests by route and status."
     );
@@ -153,6 +166,32 @@ pub fn delivery_finished(verdict: &Verdict) {
         Verdict::Retry { .. } => "retry",
     };
     counter!("wirebridge_deliveries_total", "outcome" => outcome).increment(1);
+}
+
+/// One outgoing request signed in `scheme`.
+pub fn signed_request(scheme: Scheme, method: &str) {
+    handle();
+    let method = if method.eq_ignore_ascii_case("GET") {
+        "GET"
+    } else {
+        "POST"
+    };
+    counter!("wirebridge_signed_requests_total", "scheme" => scheme.label(), "method" => method)
+        .increment(1);
+}
+
+/// A request refused in `from` and sent again in `to`.
+pub fn signature_fallback(from: Scheme, to: Scheme) {
+    handle();
+    counter!("wirebridge_signature_fallbacks_total", "from" => from.label(), "to" => to.label())
+        .increment(1);
+}
+
+/// A signed request received: `verified` or `refused`.
+pub fn signature_received(scheme: Scheme, outcome: &'static str) {
+    handle();
+    counter!("wirebridge_signatures_received_total", "scheme" => scheme.label(), "outcome" => outcome)
+        .increment(1);
 }
 
 /// The text page: every recorded series, then gauges read from this
