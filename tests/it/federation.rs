@@ -10,6 +10,7 @@ mod delivery;
 mod discovery;
 mod inbox;
 mod interop;
+mod interop_bovine;
 mod posting;
 mod remote;
 mod restart;

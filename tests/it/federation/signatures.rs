@@ -14,10 +14,13 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::routing::post;
 use axum::Router;
 use chrono::Utc;
+use tokio_util::sync::CancellationToken;
+use wirebridge::config::Config;
 use wirebridge::federation::signature::{digest::content_digest, Scheme};
-use wirebridge::store::FollowerRow;
+use wirebridge::federation::{delivery, Federation};
+use wirebridge::store::{FollowerRow, Store};
 
-use super::world::{seed_follower, world, World};
+use super::world::{seed_follower, world, world_on, World};
 use crate::support::{sample_entry, serve_app};
 
 /// POSTs `body` to our `path`, signed by the remote's `flavour` actor in
@@ -342,10 +345,21 @@ async fn fallbacks(w: &World) -> f64 {
         .unwrap_or(0.0)
 }
 
-#[tokio::test]
-async fn a_host_that_refuses_rfc_9421_gets_the_cavage_copy_is_remembered_and_is_offered_rfc_9421_again_once_the_memory_lapses(
-) {
-    let w = world("\n[federation]\nupdate_debounce = \"0s\"\n").await;
+/// A delivery worker of another instance on the world's database: its own
+/// store handle and client, nothing in memory shared with the first.
+fn other_instance(w: &World, cancel: &CancellationToken) {
+    let cfg = Config::parse(std::path::Path::new("other.toml"), &w.toml).expect("config");
+    let cancel = cancel.clone();
+    tokio::spawn(async move {
+        let store = Store::open(&cfg.database.url).await.expect("store");
+        let fed = Federation::new(Arc::new(cfg), store).expect("federation");
+        delivery::run(fed, cancel).await
+    });
+}
+
+/// The whole double-knocking story on one database (SQLite when `None`).
+async fn double_knocking(db: Option<String>) {
+    let w = world_on(db, "\n[federation]\nupdate_debounce = \"0s\"\n").await;
     let picky = Arc::new(Picky::default());
     let base = serve_app(
         Router::new()
@@ -364,7 +378,10 @@ async fn a_host_that_refuses_rfc_9421_gets_the_cavage_copy_is_remembered_and_is_
         },
     )
     .await;
-    w.deliver();
+    let first = CancellationToken::new();
+    let fed = Arc::clone(&w.fed);
+    let cancel = first.clone();
+    tokio::spawn(async move { delivery::run(fed, cancel).await });
     let fallbacks_before = fallbacks(&w).await;
 
     // First contact: RFC 9421 refused, the cavage copy accepted, remembered.
@@ -386,8 +403,12 @@ async fn a_host_that_refuses_rfc_9421_gets_the_cavage_copy_is_remembered_and_is_
         "the 401 did not count against the delivery"
     );
 
-    // Remembered: the next story goes in cavage at once, and the memory is
+    // Remembered, in the store: another instance, which never talked to
+    // the host, sends the next story in cavage at once; and the memory is
     // not extended by using it.
+    first.cancel();
+    let second = CancellationToken::new();
+    other_instance(&w, &second);
     assert_eq!(post_story(&w, &picky, 2, 1).await, [("cavage", 202)]);
     let (_, at) = w
         .store
@@ -432,6 +453,23 @@ async fn a_host_that_refuses_rfc_9421_gets_the_cavage_copy_is_remembered_and_is_
         .expect("store")
         .expect("remembered");
     assert_eq!(scheme, "rfc9421");
+    second.cancel();
+}
+
+#[tokio::test]
+async fn a_host_that_refuses_rfc_9421_gets_the_cavage_copy_is_remembered_for_every_instance_and_is_offered_rfc_9421_again_once_the_memory_lapses(
+) {
+    double_knocking(None).await;
+}
+
+#[tokio::test]
+async fn double_knocking_and_its_memory_work_on_postgresql() {
+    let test = "double_knocking_and_its_memory_work_on_postgresql";
+    let Some(db) = crate::support::postgres_url(test).await else {
+        return;
+    };
+    double_knocking(Some(db.clone())).await;
+    crate::support::drop_postgres(&db).await;
 }
 
 #[tokio::test]
