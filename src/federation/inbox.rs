@@ -156,7 +156,7 @@ impl Inbox {
             // A deleted account's key is gone (410) unless we cached it;
             // with nothing cached we never knew it: nothing to remove.
             Err(InboxError::Federation(ApError::ObjectDeleted(_))) if deletes_itself => Ok(()),
-            other => other.map_err(super::verify::unauthenticated),
+            other => other,
         }
     }
 

@@ -10,7 +10,6 @@
 use std::sync::Arc;
 
 use activitypub_federation::config::{Data, FederationConfig};
-use activitypub_federation::error::Error as ApError;
 use activitypub_federation::fetch::object_id::ObjectId;
 use activitypub_federation::traits::{Actor, Object};
 use axum::http::{HeaderMap, Method, Uri};
@@ -18,7 +17,6 @@ use chrono::Utc;
 use url::Url;
 
 use super::inbox::InboxError;
-use super::knock::Unauthenticated;
 use super::remote::RemoteActor;
 use super::signature::{self, Pending, Received, Rejected};
 use super::Federation;
@@ -138,10 +136,9 @@ impl Verifier {
         }
         .map_err(|_| Rejected::Malformed(format!("keyid {} is not a URL", pending.key_id)))?;
         let data = self.data().await?;
-        let actor = self
-            .by_actor(pending, &owner, &data)
-            .await
-            .map_err(unauthenticated)?;
+        // A key fetch the key's host refuses in both schemes fails with
+        // `knock::Unauthenticated`: the request stays unauthenticated (401).
+        let actor = self.by_actor(pending, &owner, &data).await?;
         if actor.row.key_id.as_deref() != Some(pending.key_id.as_str()) {
             return Err(Rejected::Key(format!(
                 "{} does not publish the key {}",
@@ -152,22 +149,6 @@ impl Verifier {
         }
         Ok(actor)
     }
-}
-
-/// A key fetch the key's host refused (401/403 to our signed GET in both
-/// schemes) leaves the request unauthenticated: the sender's server wants
-/// to know who asks and would not take us. Not a failure of theirs or ours.
-pub fn unauthenticated(e: InboxError) -> InboxError {
-    if let InboxError::Federation(ApError::ReqwestMiddleware(
-        reqwest_middleware::Error::Middleware(inner),
-    )) = &e
-    {
-        if let Some(refused) = inner.downcast_ref::<Unauthenticated>() {
-            tracing::debug!(url = %refused.url, status = refused.status, "key fetch unauthenticated");
-            return Rejected::Unauthenticated(refused.to_string()).into();
-        }
-    }
-    e
 }
 
 /// A request header by name, repeated fields joined by `, `.

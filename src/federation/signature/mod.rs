@@ -79,8 +79,6 @@ pub enum Rejected {
     WrongOwner { owner: String, actor: String },
     #[error("cannot get the sender's key: {0}")]
     Key(String),
-    #[error("unauthenticated: {0}")]
-    Unauthenticated(String),
 }
 
 /// A request as it reached us, for checking its signature.

@@ -165,6 +165,19 @@ async fn a_signed_get_whose_signers_server_refuses_our_key_fetch_is_unauthentica
     assert!(fetches[0].headers.contains_key("signature-input"));
     assert!(!fetches[1].headers.contains_key("signature-input"));
     assert!(fetches[1].headers.contains_key("signature"));
+    // The sender is told why.
+    let mut req = w
+        .http
+        .get(format!("{}{}", w.base, paths[0]))
+        .header("accept", "application/activity+json");
+    for (k, v) in signed(&w, Scheme::Cavage, &paths[0]) {
+        req = req.header(k, v);
+    }
+    let text = req.send().await.expect("get").text().await.expect("text");
+    assert!(
+        text.contains("to our signed fetch in both schemes (unauthenticated)"),
+        "{text}"
+    );
 }
 
 #[tokio::test]
