@@ -11,6 +11,7 @@ mod discovery;
 mod inbox;
 mod interop;
 mod interop_bovine;
+mod knocking;
 mod posting;
 mod remote;
 mod restart;
