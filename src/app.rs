@@ -14,6 +14,7 @@ use axum::extract::FromRef;
 use tokio_util::task::TaskTracker;
 
 use crate::config::{Config, Live};
+use crate::federation::verify::Verifier;
 use crate::federation::{Federation, Inbox};
 use crate::ingest::poll::Poller;
 use crate::linker::Linker;
@@ -36,6 +37,8 @@ pub struct App {
     pub poller: Arc<Poller>,
     pub feeds: Feeds,
     pub federation: Arc<Federation>,
+    /// Checks HTTP signatures (inbox POSTs, authorized fetch).
+    pub verifier: Arc<Verifier>,
     pub inbox: Arc<Inbox>,
     pub rejections: Arc<RejectionLog>,
     /// Our own WebSub hub, when `websub.hub = "builtin"`.
@@ -86,8 +89,10 @@ impl App {
                 Arc::clone(&fetcher),
             ))
         });
+        let verifier = Arc::new(Verifier::new(Arc::clone(&federation)));
         Ok(App {
-            inbox: Arc::new(Inbox::new(Arc::clone(&federation))),
+            inbox: Arc::new(Inbox::with_verifier(Arc::clone(&verifier))),
+            verifier,
             rejections: RejectionLog::new(store.clone(), tasks.clone()),
             config,
             store,

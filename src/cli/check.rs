@@ -114,6 +114,16 @@ pub fn describe(c: &Config) -> String {
         f.delivery_per_host,
         interval(f.update_debounce)
     );
+    let _ = writeln!(
+        out,
+        "Signed fetches: as {}/actor (instance actor), RFC 9421 first; authorized fetch {}",
+        c.server.public_url.as_str().trim_end_matches('/'),
+        if f.authorized_fetch {
+            "on: objects, activities, outboxes and collections need a signed GET"
+        } else {
+            "off"
+        }
+    );
     out
 }
 

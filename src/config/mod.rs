@@ -106,6 +106,10 @@ pub struct FederationConfig {
     pub delivery_concurrency: usize,
     /// Deliveries in flight at once to one host.
     pub delivery_per_host: usize,
+    /// Objects, activities, outboxes and collections answer only GETs
+    /// whose HTTP signature verifies (Mastodon's "secure mode"); actor
+    /// documents, keys, WebFinger and NodeInfo stay public.
+    pub authorized_fetch: bool,
 }
 
 impl Default for FederationConfig {
@@ -114,6 +118,7 @@ impl Default for FederationConfig {
             update_debounce: Duration::from_secs(60),
             delivery_concurrency: 16,
             delivery_per_host: 2,
+            authorized_fetch: false,
         }
     }
 }

@@ -124,6 +124,7 @@ pub(super) struct RawFederation {
     pub update_debounce: Option<Spanned<HumanDuration>>,
     pub delivery_concurrency: Option<Spanned<usize>>,
     pub delivery_per_host: Option<Spanned<usize>>,
+    pub authorized_fetch: bool,
 }
 
 /// `[feeds]`: every key optional.

@@ -400,7 +400,10 @@ impl Validator<'_> {
     /// Zero workers would never deliver; a debounce past a day would look
     /// like a lost edit.
     fn federation(&mut self, raw: RawFederation) -> FederationConfig {
-        let mut out = FederationConfig::default();
+        let mut out = FederationConfig {
+            authorized_fetch: raw.authorized_fetch,
+            ..FederationConfig::default()
+        };
         if let Some(d) = raw.update_debounce {
             if d.get_ref().0 > DAY {
                 self.report(

@@ -156,11 +156,15 @@ pub fn webfinger_json(config: &Config, urls: &Urls, actor: &ActorConfig) -> Valu
     })
 }
 
+/// NodeInfo discovery, with the instance actor (FEP-2677).
 pub fn nodeinfo_links(urls: &Urls) -> Value {
-    json!({"links": [{
-        "rel": "http://nodeinfo.diaspora.software/ns/schema/2.1",
-        "href": format!("{}/nodeinfo/2.1", urls.base()),
-    }]})
+    json!({"links": [
+        {
+            "rel": "http://nodeinfo.diaspora.software/ns/schema/2.1",
+            "href": format!("{}/nodeinfo/2.1", urls.base()),
+        },
+        {"rel": super::instance::NODEINFO_REL, "href": urls.instance_actor()},
+    ]})
 }
 
 pub fn nodeinfo(config: &Config, local_posts: i64) -> Value {

@@ -11,46 +11,32 @@
 //!   document found there for the URL it was asked for, so a redirect from
 //!   `a.example` to `b.example` would let b's key speak for a's actor (the
 //!   class of Mastodon's CVE-2024-23832).
-//! - `SignedFetch`: every GET is signed by our first actor over aws-lc-rs,
-//!   so servers in authorized-fetch ("secure") mode answer. The crate's own
-//!   signed fetch would sign with the `rsa` crate (RUSTSEC-2023-0071).
+//! - `knock::SigningLayer`: every GET is signed by the instance actor and
+//!   every delivery by its actor, RFC 9421 first and cavage when the host
+//!   refuses it (`knock`), over aws-lc-rs, so servers in authorized-fetch
+//!   ("secure") mode answer. The crate's own signed fetch would sign with
+//!   the `rsa` crate (RUSTSEC-2023-0071), in cavage only.
 
 use std::sync::Arc;
 
-use chrono::Utc;
 use http::Extensions;
-use reqwest::{Method, Request, Response};
+use reqwest::{Request, Response};
 use reqwest_middleware::{ClientBuilder, ClientWithMiddleware, Middleware, Next};
-use url::Url;
 
-use super::keys::Signer;
-use super::signature::sign_get;
+use super::knock::{Signing, SigningLayer};
 use crate::net::Fetcher;
-use crate::store::Store;
 
 /// Activity and actor documents are a few KiB; a declared body above this
 /// is refused before it is read.
 pub const MAX_DOCUMENT_BYTES: u64 = 1024 * 1024;
 
-/// The signing identity for GETs: an actor's key id and where its key is.
-#[derive(Clone)]
-pub struct FetchIdentity {
-    pub username: String,
-    pub key_id: String,
-    pub store: Store,
-}
-
-/// Builds the client; `identity` is `None` when no actor is configured
-/// (then GETs go unsigned).
-pub fn build(fetcher: Arc<Fetcher>, identity: Option<FetchIdentity>) -> ClientWithMiddleware {
-    let mut builder = ClientBuilder::new(fetcher.client().clone()).with(Guard { fetcher });
-    if let Some(identity) = identity {
-        builder = builder.with(SignedFetch {
-            identity,
-            signer: tokio::sync::OnceCell::new(),
-        });
-    }
-    builder.build()
+/// Builds the client: the guard outside (it sees each request once), the
+/// signing layer inside (it may send a request twice).
+pub fn build(fetcher: Arc<Fetcher>, signing: Arc<Signing>) -> ClientWithMiddleware {
+    ClientBuilder::new(fetcher.client().clone())
+        .with(Guard { fetcher })
+        .with(SigningLayer(signing))
+        .build()
 }
 
 struct Guard {
@@ -99,50 +85,4 @@ impl Middleware for Guard {
 
 fn refused(why: String) -> reqwest_middleware::Error {
     reqwest_middleware::Error::Middleware(anyhow::anyhow!(why))
-}
-
-struct SignedFetch {
-    identity: FetchIdentity,
-    signer: tokio::sync::OnceCell<Arc<Signer>>,
-}
-
-impl SignedFetch {
-    async fn signer(&self) -> anyhow::Result<Arc<Signer>> {
-        let signer = self
-            .signer
-            .get_or_try_init(|| async {
-                let keys = super::actor_keys(&self.identity.store, &self.identity.username)
-                    .await
-                    .map_err(|e| anyhow::anyhow!("no key to sign fetches with: {e}"))?;
-                Ok::<_, anyhow::Error>(Arc::new(Signer::from_pkcs8_pem(&keys.private_pem)?))
-            })
-            .await?;
-        Ok(Arc::clone(signer))
-    }
-}
-
-#[async_trait::async_trait]
-impl Middleware for SignedFetch {
-    async fn handle(
-        &self,
-        mut req: Request,
-        extensions: &mut Extensions,
-        next: Next<'_>,
-    ) -> reqwest_middleware::Result<Response> {
-        if req.method() == Method::GET && !req.headers().contains_key("signature") {
-            let signer = self
-                .signer()
-                .await
-                .map_err(reqwest_middleware::Error::Middleware)?;
-            let url: Url = req.url().clone();
-            let headers = sign_get(&signer, &self.identity.key_id, &url, Utc::now())
-                .map_err(|e| reqwest_middleware::Error::Middleware(e.into()))?;
-            for (name, value) in headers {
-                let value = http::HeaderValue::from_str(&value)
-                    .map_err(|e| reqwest_middleware::Error::Middleware(e.into()))?;
-                req.headers_mut().insert(name, value);
-            }
-        }
-        next.run(req, extensions).await
-    }
 }

@@ -1,20 +1,19 @@
 //! The ActivityPub queue on the outbox (`outbox::drive`): claim due
-//! deliveries with their activity, sign each attempt afresh, POST through
-//! the guarded client, and record the outcome as `outbox::settle` says. On
-//! top of the shared policy: a 410 also drops the followers behind that
-//! inbox, and a host failing for days is marked unavailable until it
-//! contacts us again.
+//! deliveries with their activity, POST each through the guarded client
+//! (which signs every attempt afresh, RFC 9421 first: `knock`), and record
+//! the outcome as `outbox::settle` says. On top of the shared policy: a
+//! 410 also drops the followers behind that inbox, and a host failing for
+//! days is marked unavailable until it contacts us again.
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use tokio_util::sync::CancellationToken;
 use url::Url;
 
-use super::keys::Signer;
-use super::signature::sign_post;
+use super::knock::SignAs;
+use super::signature::ACTIVITY_JSON;
 use super::Federation;
 use crate::outbox::{chain, drive, judge, settle, Limits, Queue, Slot, Verdict};
 use crate::store::{DeliveryJob, DeliveryStatus, QueueTable, StoreError};
@@ -26,7 +25,6 @@ const REQUEST_TIMEOUT: Duration = Duration::from_secs(20);
 struct Worker {
     fed: Arc<Federation>,
     limits: Limits,
-    signers: Mutex<HashMap<String, Arc<Signer>>>,
 }
 
 impl Queue for Worker {
@@ -77,7 +75,6 @@ pub async fn run(fed: Arc<Federation>, cancel: CancellationToken) -> anyhow::Res
             fed.config.federation.delivery_concurrency,
             fed.config.federation.delivery_per_host,
         ),
-        signers: Mutex::new(HashMap::new()),
         fed,
     });
     drive(worker, cancel).await;
@@ -85,25 +82,6 @@ pub async fn run(fed: Arc<Federation>, cancel: CancellationToken) -> anyhow::Res
 }
 
 impl Worker {
-    async fn signer(&self, actor: &str) -> Result<Arc<Signer>, String> {
-        if let Some(s) = self
-            .signers
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .get(actor)
-        {
-            return Ok(Arc::clone(s));
-        }
-        let keys = self.fed.keys(actor).await.map_err(|e| e.to_string())?;
-        let signer =
-            Arc::new(Signer::from_pkcs8_pem(&keys.private_pem).map_err(|e| e.to_string())?);
-        self.signers
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .insert(actor.to_string(), Arc::clone(&signer));
-        Ok(signer)
-    }
-
     #[tracing::instrument(name = "deliver", skip_all, fields(inbox_host = %job.host, delivery = job.id))]
     async fn deliver_one(&self, job: DeliveryJob, _slot: Slot) {
         let verdict = match self.attempt(&job).await {
@@ -116,27 +94,23 @@ impl Worker {
         }
     }
 
-    /// One signed POST; the status and Retry-After, or why it never got one.
+    /// One POST signed by the job's actor; the status and Retry-After, or
+    /// why it never got one.
     async fn attempt(&self, job: &DeliveryJob) -> Result<(u16, Option<String>), String> {
         let url = Url::parse(&job.inbox).map_err(|e| e.to_string())?;
-        let signer = self.signer(&job.actor).await?;
-        let key_id = self.fed.urls.key_id(&job.actor);
-        let body = job.json.clone().into_bytes();
-        let headers =
-            sign_post(&signer, &key_id, &url, &body, Utc::now()).map_err(|e| e.to_string())?;
-        // The federation client checks the address guard before sending.
-        let mut req = self
+        // The federation client checks the address guard, then signs
+        // (double-knocking when the host refuses RFC 9421).
+        let resp = self
             .fed
             .client
             .post(url)
             .timeout(REQUEST_TIMEOUT)
-            .body(body);
-        for (name, value) in headers {
-            if name != "host" {
-                req = req.header(name, value);
-            }
-        }
-        let resp = req.send().await.map_err(|e| chain(&e))?;
+            .header("content-type", ACTIVITY_JSON)
+            .with_extension(SignAs(job.actor.clone()))
+            .body(job.json.clone().into_bytes())
+            .send()
+            .await
+            .map_err(|e| chain(&e))?;
         let retry_after = resp
             .headers()
             .get("retry-after")

@@ -19,6 +19,8 @@ pub enum InboxError {
     Store(#[from] StoreError),
     #[error("federation is not set up: {0}")]
     Setup(String),
+    #[error("{0}")]
+    Forbidden(String),
 }
 
 impl InboxError {
@@ -31,6 +33,7 @@ impl InboxError {
             // another domain than its actor: not authenticated.
             InboxError::Federation(_) => 401,
             InboxError::BadRequest(_) => 400,
+            InboxError::Forbidden(_) => 403,
             InboxError::Store(_) | InboxError::Setup(_) => 500,
         }
     }

@@ -18,6 +18,8 @@ pub enum KeyError {
     Pem(String),
     #[error("signing failed")]
     Sign,
+    #[error("the key id cannot be written into a signature: {0}")]
+    KeyId(String),
 }
 
 /// One actor's private key, ready to sign.

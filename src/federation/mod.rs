@@ -1,14 +1,18 @@
 //! ActivityPub: the only module that knows ActivityStreams JSON. Actors
-//! and their keys, the objects we post for stories, HTTP signatures, the
-//! inbox, the planner that decides what to post, and the durable delivery
-//! queue's workers. SQL lives in `store::federation`.
+//! (ours and the instance actor) and their keys, the objects we post for
+//! stories, HTTP signatures in both schemes, the inbox, signed-fetch
+//! checks, the planner that decides what to post, and the durable
+//! delivery queue's workers. SQL lives in `store::federation`.
 //!
-//! `activitypub_federation` (=0.7.0-beta.14) receives: the inbox verifies
-//! through it and remote actors are its `Object`s, fetched with our client
-//! (`client`: the ingest guard and limits, signed GETs). It does not send:
-//! its queue lives in memory and signs with the `rsa` crate
-//! (RUSTSEC-2023-0071), so deliveries go through our durable queue
-//! (`delivery`) and are signed over aws-lc-rs (`signature`, `keys`).
+//! `activitypub_federation` (=0.7.0-beta.14) receives cavage-signed
+//! activities: the inbox verifies through it and remote actors are its
+//! `Object`s, fetched with our client (`client`: the ingest guard and
+//! limits, requests signed by `knock`). RFC 9421 signatures, which the
+//! crate does not know, are verified by us (`verify`) with the actor the
+//! same crate look-up gives. It does not send: its queue lives in memory
+//! and signs with the `rsa` crate (RUSTSEC-2023-0071), so deliveries go
+//! through our durable queue (`delivery`) and are signed over aws-lc-rs
+//! (`signature`, `keys`, `knock`).
 
 pub mod activity;
 pub mod actor;
@@ -16,12 +20,16 @@ pub mod client;
 pub mod delivery;
 pub mod error;
 pub mod inbox;
+pub mod instance;
 pub mod keys;
+pub mod knock;
 pub mod object;
 pub mod planner;
+pub mod policy;
 pub mod remote;
 pub mod signature;
 pub mod urls;
+pub mod verify;
 
 use std::sync::Arc;
 
@@ -66,15 +74,10 @@ impl Federation {
         fetcher: Arc<Fetcher>,
     ) -> Result<Arc<Federation>, FederationError> {
         let urls = Urls::new(&config.server.public_url);
-        // Fetches are signed as the first actor (servers in authorized-fetch
-        // mode want to know who asks; any of ours will do).
-        let identity = config.actors.first().map(|a| client::FetchIdentity {
-            username: a.username.clone(),
-            key_id: urls.key_id(&a.username),
-            store: store.clone(),
-        });
+        // Fetches are signed by the instance actor, deliveries by theirs.
+        let signing = Arc::new(knock::Signing::new(store.clone(), urls.clone()));
         Ok(Arc::new(Federation {
-            client: client::build(fetcher, identity),
+            client: client::build(fetcher, signing),
             urls,
             config,
             store,
@@ -94,12 +97,14 @@ impl Federation {
     }
 
     /// Creates missing keys for every configured actor (at start, so the
-    /// actor's birth date — the backfill line — is the first start).
+    /// actor's birth date — the backfill line — is the first start) and
+    /// for the instance actor.
     pub async fn ensure_actors(&self) -> Result<(), FederationError> {
         for a in &self.config.actors {
             let keys = self.keys(&a.username).await?;
             tracing::debug!(actor = %a.username, since = %keys.created_at, "actor ready");
         }
+        self.keys(instance::KEY_NAME).await?;
         Ok(())
     }
 }

@@ -33,6 +33,33 @@ impl Urls {
         format!("{}/inbox", self.actor(username))
     }
 
+    /// The instance actor (`instance`): signs our fetches.
+    pub fn instance_actor(&self) -> String {
+        format!("{}/actor", self.base)
+    }
+
+    pub fn instance_key_id(&self) -> String {
+        format!("{}#main-key", self.instance_actor())
+    }
+
+    pub fn instance_inbox(&self) -> String {
+        format!("{}/inbox", self.instance_actor())
+    }
+
+    pub fn instance_outbox(&self) -> String {
+        format!("{}/outbox", self.instance_actor())
+    }
+
+    /// `scheme://authority` of the public URL: what senders address and
+    /// sign (RFC 9421 `@target-uri`) whatever proxy stands in front.
+    pub fn origin(&self) -> &str {
+        let after_scheme = self.base.find("://").map_or(0, |i| i + 3);
+        let end = self.base[after_scheme..]
+            .find('/')
+            .map_or(self.base.len(), |i| after_scheme + i);
+        &self.base[..end]
+    }
+
     pub fn shared_inbox(&self) -> String {
         format!("{}/inbox", self.base)
     }
@@ -105,5 +132,17 @@ mod tests {
             Some("wire")
         );
         assert_eq!(urls.username_of("https://other.example/users/wire"), None);
+    }
+
+    #[test]
+    fn the_origin_is_scheme_and_authority_only() {
+        let urls = Urls::new(&Url::parse("https://Wire.Example.org:8443/").unwrap());
+        assert_eq!(urls.origin(), "https://wire.example.org:8443");
+        let urls = Urls::new(&Url::parse("http://127.0.0.1:4000/bridge/").unwrap());
+        assert_eq!(urls.origin(), "http://127.0.0.1:4000");
+        assert_eq!(
+            urls.instance_key_id(),
+            "http://127.0.0.1:4000/bridge/actor#main-key"
+        );
     }
 }

@@ -1,14 +1,19 @@
 //! ActivityPub routes: discovery (WebFinger, NodeInfo), actors (JSON by
-//! content negotiation, browsers sent to `/`), inboxes, paged collections,
-//! and every object and activity we sent. The JSON is `federation`'s; this
-//! file only maps requests and errors to HTTP.
+//! content negotiation, browsers sent to `/`) and the instance actor,
+//! inboxes, paged collections, and every object and activity we sent.
+//! With `[federation] authorized_fetch` the objects, activities, outboxes
+//! and collections answer only signed GETs (`federation::verify`); actor
+//! documents, keys, WebFinger and NodeInfo stay public, as Mastodon serves
+//! them. The JSON is `federation`'s; this file only maps requests and
+//! errors to HTTP.
 
 use std::sync::Arc;
 
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
-use axum::extract::{DefaultBodyLimit, Path, Query, State};
+use axum::extract::{DefaultBodyLimit, Path, Query, Request, State};
 use axum::http::{header, HeaderMap, Method, StatusCode, Uri};
+use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::Router;
@@ -16,8 +21,9 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::{App, AppError};
-use crate::federation::inbox::{self, Inbox};
-use crate::federation::{activity, actor, urls, Federation};
+use crate::federation::inbox::{self, Inbox, InboxError};
+use crate::federation::verify::Verifier;
+use crate::federation::{activity, actor, instance, policy, signature, urls, Federation};
 use crate::observe::RejectionLog;
 
 const PAGE_SIZE: i64 = 20;
@@ -25,25 +31,75 @@ const AP_JSON: &str = "application/activity+json";
 
 /// The federation routes, with their own state (the shared `Federation`).
 pub fn routes(app: &App) -> Router<App> {
+    let fed = Arc::clone(&app.federation);
+    let verifier = Arc::clone(&app.verifier);
     let inboxes = Router::new()
         .route("/users/{name}/inbox", post(personal_inbox))
         .route("/inbox", post(shared_inbox))
+        .route("/actor/inbox", post(shared_inbox))
         .layer(DefaultBodyLimit::max(inbox::MAX_BODY_BYTES))
         .with_state(Arc::new(Inboxes {
             inbox: Arc::clone(&app.inbox),
             rejections: Arc::clone(&app.rejections),
         }));
+    // What authorized fetch protects: everything we posted and who follows.
+    let mut protected = Router::new()
+        .route("/users/{name}/outbox", get(outbox))
+        .route("/users/{name}/followers", get(followers))
+        .route("/users/{name}/following", get(following))
+        .route("/objects/{id}", get(object))
+        .route("/activities/{id}", get(activity_doc));
+    if fed.config.federation.authorized_fetch {
+        protected = protected.layer(middleware::from_fn_with_state(verifier, signed_only));
+    }
     Router::new()
         .route("/.well-known/webfinger", get(webfinger))
         .route("/.well-known/nodeinfo", get(nodeinfo_links))
         .route("/nodeinfo/2.1", get(nodeinfo))
         .route("/users/{name}", get(actor_doc))
-        .route("/users/{name}/outbox", get(outbox))
-        .route("/users/{name}/followers", get(followers))
-        .route("/users/{name}/following", get(following))
-        .route("/objects/{id}", get(object))
-        .route("/activities/{id}", get(activity_doc))
+        .route("/actor", get(instance_actor))
+        .route("/actor/outbox", get(instance_outbox))
+        .merge(protected)
         .merge(inboxes)
+}
+
+/// Authorized fetch: the request goes on only when its HTTP signature (in
+/// either scheme) verifies with its actor's key and that actor's host is
+/// not blocked. A 401 says, in `Accept-Signature`, what we would verify.
+async fn signed_only(State(verifier): State<Arc<Verifier>>, req: Request, next: Next) -> Response {
+    let (parts, body) = req.into_parts();
+    match verifier
+        .signed_get(&parts.method, &parts.uri, &parts.headers)
+        .await
+    {
+        Ok(signer) => {
+            let host = url::Url::parse(&signer.row.id)
+                .ok()
+                .and_then(|u| inbox::host_of(&u));
+            if !host.is_some_and(|h| policy::allows(verifier.federation(), &h)) {
+                return (StatusCode::FORBIDDEN, "forbidden\n").into_response();
+            }
+            next.run(Request::from_parts(parts, body)).await
+        }
+        Err(e) => match e.status() {
+            401 | 400 => {
+                tracing::debug!(path = %parts.uri, reason = %e, "unsigned or unverified fetch refused");
+                unauthorized(parts.method.as_str(), &e)
+            }
+            403 => (StatusCode::FORBIDDEN, format!("{e}\n")).into_response(),
+            _ => internal(e),
+        },
+    }
+}
+
+/// 401 with `Accept-Signature` (RFC 9421 §5.1): what we would verify.
+fn unauthorized(method: &str, e: &InboxError) -> Response {
+    (
+        StatusCode::UNAUTHORIZED,
+        [("accept-signature", signature::accept_signature(method))],
+        format!("{e}\n"),
+    )
+        .into_response()
 }
 
 type Fed = State<Arc<Federation>>;
@@ -81,6 +137,26 @@ async fn webfinger(State(fed): Fed, Query(q): Query<Resource>) -> Response {
 
 async fn nodeinfo_links(State(fed): Fed) -> Response {
     axum::Json(actor::nodeinfo_links(&fed.urls)).into_response()
+}
+
+/// The instance actor (FEP-2677): public, whatever the Accept header.
+async fn instance_actor(State(fed): Fed) -> Response {
+    match fed.keys(instance::KEY_NAME).await {
+        Ok(keys) => ap(
+            StatusCode::OK,
+            &instance::actor_json(&fed.config, &fed.urls, &keys.public_pem, keys.created_at),
+        ),
+        Err(e) => internal(e),
+    }
+}
+
+/// The instance actor posts nothing.
+async fn instance_outbox(State(fed): Fed, Query(q): Query<PageQuery>) -> Response {
+    let (page, _) = page_offset(q.page);
+    ap(
+        StatusCode::OK,
+        &collection(&fed.urls.instance_outbox(), 0, page, Vec::new()),
+    )
 }
 
 async fn nodeinfo(State(fed): Fed) -> Response {
@@ -188,7 +264,11 @@ async fn receive(
             401 => {
                 tracing::info!(reason = %e, "inbox request refused");
                 refused("unauthorized", &e.to_string());
-                (StatusCode::UNAUTHORIZED, format!("{e}\n")).into_response()
+                unauthorized("POST", &e)
+            }
+            403 => {
+                refused("forbidden", &e.to_string());
+                (StatusCode::FORBIDDEN, format!("{e}\n")).into_response()
             }
             400 => {
                 refused("bad_request", &e.to_string());

@@ -101,6 +101,18 @@ fn describe() {
         "Delivery attempts by outcome."
     );
     describe_counter!(
+        "wirebridge_signed_requests_total",
+        "Outgoing federation requests signed, by scheme (rfc9421, cavage) and method."
+    );
+    describe_counter!(
+        "wirebridge_signature_fallbacks_total",
+        "Requests refused (401/403) in one signature scheme and sent again in the other."
+    );
+    describe_counter!(
+        "wirebridge_signatures_received_total",
+        "Signed requests received (inbox POSTs, signed GETs), by scheme and outcome."
+    );
+    describe_counter!(
         "wirebridge_http_requests_total",
         "HTTP requests by route and status."
     );
@@ -149,6 +161,31 @@ pub fn link_decided(rule: Option<&str>) {
 pub fn delivery_finished(outcome: &'static str) {
     handle();
     counter!("wirebridge_deliveries_total", "outcome" => outcome).increment(1);
+}
+
+/// One outgoing request signed in `scheme` (`Scheme::label`).
+pub fn signed_request(scheme: &'static str, method: &str) {
+    handle();
+    let method = if method.eq_ignore_ascii_case("GET") {
+        "GET"
+    } else {
+        "POST"
+    };
+    counter!("wirebridge_signed_requests_total", "scheme" => scheme, "method" => method)
+        .increment(1);
+}
+
+/// A request refused in `from` and sent again in `to`.
+pub fn signature_fallback(from: &'static str, to: &'static str) {
+    handle();
+    counter!("wirebridge_signature_fallbacks_total", "from" => from, "to" => to).increment(1);
+}
+
+/// A signed request received: `verified` or `refused`.
+pub fn signature_received(scheme: &'static str, outcome: &'static str) {
+    handle();
+    counter!("wirebridge_signatures_received_total", "scheme" => scheme, "outcome" => outcome)
+        .increment(1);
 }
 
 /// The text page: every recorded series, then gauges read from this

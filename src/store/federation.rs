@@ -16,6 +16,7 @@ use super::{from_millis, get, opt_from_millis, to_millis, StoreError};
 mod people;
 mod posts;
 mod queue;
+mod schemes;
 
 /// An actor's key pair and birth date (stories older than it are backfill).
 #[derive(Clone, Debug)]

@@ -78,9 +78,27 @@ fn check_prints_what_it_understood_and_exits_zero() {
         "https://harborledger.example/feed.xml",
         "30m",
         "@wire_fr@wire.example.org",
+        "Signed fetches: as https://wire.example.org/actor",
+        "authorized fetch off",
     ] {
         assert!(text.contains(expected), "missing {expected:?} in:\n{text}");
     }
+}
+
+#[test]
+fn check_says_when_authorized_fetch_is_on() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = format!("{GOOD}\n[federation]\nauthorized_fetch = true\n");
+    let config = write(dir.path(), "wb.toml", &text);
+    let out = wirebridge(&config, &["check"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stdout(&out).contains(
+            "authorized fetch on: objects, activities, outboxes and collections need a signed GET"
+        ),
+        "{}",
+        stdout(&out)
+    );
 }
 
 #[test]

@@ -29,6 +29,11 @@ async fn a_follow_from_each_server_flavour_is_stored_and_accepted_with_a_signed_
         follow(&w, flavour).await;
     }
     assert_eq!(w.follower_count("wire").await, 3);
+    let (_, ours) = w.get_ap("/users/wire").await;
+    let pem = ours["publicKey"]["publicKeyPem"]
+        .as_str()
+        .expect("pem")
+        .to_string();
     let got = w
         .remote
         .wait_for("three Accepts", |r| {
@@ -40,15 +45,30 @@ async fn a_follow_from_each_server_flavour_is_stored_and_accepted_with_a_signed_
         assert!(r.path.starts_with("/users/"), "{}", r.path);
         assert_eq!(r.body["actor"], w.actor_url("wire"));
         assert_eq!(r.body["object"]["type"], "Follow");
-        let sig = r.headers["signature"].to_str().expect("ascii");
-        assert!(
-            sig.contains("keyId=\"") && sig.contains("#main-key\""),
-            "{sig}"
-        );
-        assert!(
-            sig.contains("(request-target) host date digest content-type"),
-            "{sig}"
-        );
+        // Signed with RFC 9421 by the actor that accepts, over the method,
+        // the inbox's URL and the body's Content-Digest.
+        let lookup = |name: &str| {
+            r.headers
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_string)
+        };
+        let signed = signature::check(
+            &signature::Received {
+                method: "POST",
+                origin: &w.remote.base,
+                target: &r.path,
+                lookup: &lookup,
+                body: &r.raw,
+            },
+            Utc::now(),
+        )
+        .expect("an RFC 9421 signature covering @method, @target-uri and content-digest");
+        assert_eq!(signed.scheme, signature::Scheme::Rfc9421);
+        assert_eq!(signed.key_id, format!("{}#main-key", w.actor_url("wire")));
+        signed
+            .verify(&pem)
+            .expect("verifies with @wire's published key");
         // The Accept itself is dereferenceable at its id.
         let id = r.body["id"].as_str().expect("id");
         let path = id.strip_prefix(&w.base).expect("our id");
@@ -211,7 +231,8 @@ async fn likes_announces_and_replies_to_our_objects_are_counted_and_other_activi
 }
 
 #[tokio::test]
-async fn actor_fetches_are_signed_by_our_actor_so_authorized_fetch_servers_answer() {
+async fn actor_fetches_are_signed_by_the_instance_actor_in_rfc_9421_so_authorized_fetch_servers_answer(
+) {
     let w = world("").await;
     follow(&w, "mastodon").await;
     let actor_path = url::Url::parse(&w.remote.actor_id("mastodon"))
@@ -223,23 +244,44 @@ async fn actor_fetches_are_signed_by_our_actor_so_authorized_fetch_servers_answe
         .iter()
         .find(|f| f.path == actor_path)
         .expect("the follower's actor document was fetched");
-    // The signature names our first actor's key and verifies with the key
-    // that actor publishes: what a server in secure mode checks.
-    let (_, ours) = w.get_ap("/users/wire").await;
-    let pem = ours["publicKey"]["publicKeyPem"].as_str().expect("pem");
+    // The signature names the instance actor's key and verifies with the
+    // key that actor publishes at /actor: what a server in secure mode
+    // checks. The fake server accepted it: nobody knocked twice.
+    let (status, instance) = w.get_ap("/actor").await;
+    assert_eq!(status, 200);
+    assert_eq!(instance["type"], "Application");
+    let pem = instance["publicKey"]["publicKeyPem"].as_str().expect("pem");
     let lookup = |name: &str| {
         get.headers
             .get(name)
             .and_then(|v| v.to_str().ok())
             .map(str::to_string)
     };
-    let signed = signature::check("GET", &get.path, &lookup, b"", Utc::now())
-        .expect("a signed GET covering (request-target), host and date");
+    let signed = signature::check(
+        &signature::Received {
+            method: "GET",
+            origin: &w.remote.base,
+            target: &get.path,
+            lookup: &lookup,
+            body: b"",
+        },
+        Utc::now(),
+    )
+    .expect("a signed GET covering @method and @target-uri, with created");
+    assert_eq!(signed.scheme, signature::Scheme::Rfc9421);
     assert_eq!(
         signed.key_id,
-        ours["publicKey"]["id"].as_str().expect("key id")
+        instance["publicKey"]["id"].as_str().expect("key id")
     );
-    signed.verify(pem).expect("verifies with our published key");
+    assert_eq!(signed.key_id, format!("{}/actor#main-key", w.base));
+    signed
+        .verify(pem)
+        .expect("verifies with the instance actor's key");
+    assert_eq!(
+        fetches.iter().filter(|f| f.path == actor_path).count(),
+        1,
+        "one knock was enough"
+    );
 }
 
 #[tokio::test]

@@ -1,6 +1,7 @@
 //! A fake fediverse server on loopback: serves actor documents built from
 //! the Mastodon / Misskey / GoToSocial fixtures (with keys made here),
-//! signs activities as those actors, and records what its inboxes receive.
+//! signs activities and fetches as those actors (cavage or RFC 9421), and
+//! records what its inboxes receive.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -16,7 +17,7 @@ use chrono::{DateTime, Utc};
 use serde_json::Value;
 use url::Url;
 use wirebridge::federation::keys::{self, Signer};
-use wirebridge::federation::signature::sign_post;
+use wirebridge::federation::signature::{self, sign_post, Scheme};
 
 /// The fixture flavours.
 pub const FLAVOURS: [&str; 3] = ["mastodon", "misskey", "gotosocial"];
@@ -27,6 +28,8 @@ pub struct Received {
     pub path: String,
     pub headers: HeaderMap,
     pub body: Value,
+    /// The body as it came, for checking its digest and signature.
+    pub raw: Vec<u8>,
 }
 
 /// One GET of an actor document.
@@ -45,6 +48,9 @@ struct Inner {
     fetched: Vec<Fetched>,
     /// Status each inbox POST gets (202 by default).
     status: Option<u16>,
+    /// Status every actor GET gets instead of the document (a server
+    /// that would not take our signed fetch).
+    fetch_status: Option<u16>,
 }
 
 pub struct Remote {
@@ -144,6 +150,87 @@ impl Remote {
         sign_post(signer, key_id, &Url::parse(inbox).expect("url"), body, at).expect("sign")
     }
 
+    /// Signed headers for POSTing `body` to `inbox` as `flavour`'s actor,
+    /// in `scheme`.
+    pub fn sign_in(
+        &self,
+        scheme: Scheme,
+        flavour: &str,
+        inbox: &str,
+        body: &[u8],
+        at: DateTime<Utc>,
+    ) -> Vec<(&'static str, String)> {
+        let (signer, key_id) = &self.signers[flavour];
+        let url = Url::parse(inbox).expect("url");
+        signature::sign(scheme, signer, key_id, "POST", &url, Some(body), at).expect("sign")
+    }
+
+    /// RFC 9421 headers for POSTing `body` to `url` as `flavour`'s actor,
+    /// signed validly over exactly `components` (of `@method`,
+    /// `@target-uri`, `@authority`, `@path`, `content-digest`) with `params`
+    /// (`;created=…;keyid=…`, as written; `{key}` stands for the key id):
+    /// what a sender we do not control might send.
+    pub fn sign_rfc9421_as(
+        &self,
+        flavour: &str,
+        url: &str,
+        body: &[u8],
+        components: &[&str],
+        params: &str,
+    ) -> Vec<(&'static str, String)> {
+        use base64::Engine;
+        let (signer, key_id) = &self.signers[flavour];
+        let parsed = Url::parse(url).expect("url");
+        let digest = signature::digest::content_digest(body);
+        let mut base = String::new();
+        for c in components {
+            let value = match *c {
+                "@method" => "POST".to_string(),
+                "@target-uri" => url.to_string(),
+                "@authority" => format!(
+                    "{}:{}",
+                    parsed.host_str().expect("host"),
+                    parsed.port().expect("port")
+                ),
+                "@path" => parsed.path().to_string(),
+                "content-digest" => digest.clone(),
+                other => panic!("no value for {other}"),
+            };
+            base.push_str(&format!("\"{c}\": {value}\n"));
+        }
+        let list: Vec<String> = components.iter().map(|c| format!("\"{c}\"")).collect();
+        let inner = format!("({}){}", list.join(" "), params.replace("{key}", key_id));
+        base.push_str(&format!("\"@signature-params\": {inner}"));
+        let sig = signer.sign(base.as_bytes()).expect("sign");
+        let b64 = base64::engine::general_purpose::STANDARD.encode(sig);
+        vec![
+            ("content-digest", digest),
+            ("signature-input", format!("sig1={inner}")),
+            ("signature", format!("sig1=:{b64}:")),
+        ]
+    }
+
+    /// Signed headers for a GET of `url` as `flavour`'s actor, in `scheme`.
+    pub fn sign_get(
+        &self,
+        scheme: Scheme,
+        flavour: &str,
+        url: &str,
+    ) -> Vec<(&'static str, String)> {
+        let (signer, key_id) = &self.signers[flavour];
+        let url = Url::parse(url).expect("url");
+        let mut headers =
+            signature::sign(scheme, signer, key_id, "GET", &url, None, Utc::now()).expect("sign");
+        // Cavage covers Host, which the client writes from the URL.
+        headers.retain(|(k, _)| *k != "host");
+        headers
+    }
+
+    /// Every actor GET is answered with `status` from now on.
+    pub fn set_fetch_status(&self, status: u16) {
+        self.inner.lock().expect("lock").fetch_status = Some(status);
+    }
+
     /// `/users/{name}` answers 301 to `location` from now on.
     pub fn redirect(&self, name: &str, location: &str) {
         let mut inner = self.inner.lock().expect("lock");
@@ -190,6 +277,11 @@ async fn actor(
         path: uri.path().to_string(),
         headers,
     });
+    if let Some(status) = inner.fetch_status {
+        return StatusCode::from_u16(status)
+            .unwrap_or(StatusCode::UNAUTHORIZED)
+            .into_response();
+    }
     if let Some(location) = inner.redirects.get(&name) {
         return (
             StatusCode::MOVED_PERMANENTLY,
@@ -219,6 +311,7 @@ async fn inbox(
         path: uri.path().to_string(),
         headers,
         body: serde_json::from_slice(&body).unwrap_or(Value::Null),
+        raw: body.to_vec(),
     });
     StatusCode::from_u16(inner.status.unwrap_or(202))
         .unwrap_or(StatusCode::ACCEPTED)

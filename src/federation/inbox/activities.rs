@@ -1,175 +1,27 @@
-//! The inbox, on `activitypub_federation`: the crate checks the Digest,
-//! the activity's id against its actor's domain, fetches the actor through
-//! our client (`RemoteActor`, cached in the store) and verifies the HTTP
-//! signature with the actor's key — so the key's owner is the actor. On
-//! top we refuse what the crate lets through: a signature that does not
-//! cover `(request-target)`, `host`, `digest` and a date, a Date outside our
-//! window, and a signature made for another server. Then each activity id
-//! is processed once: Follow → follower + Accept through the durable
-//! queue; Undo Follow, Block, actor Delete → follower removed; Like,
-//! Announce and replies counted; anything else acknowledged and ignored.
+//! What an accepted activity means: `Incoming` (any activity, as the crate
+//! hands it over) and its `Activity` impl — our last checks (the host is
+//! not blocked, the key's actor is stored under exactly the named id),
+//! then each activity id processed once and dispatched: Follow → a
+//! follower and an Accept through the durable queue; Undo Follow, Block,
+//! actor Delete → follower removed; Like, Announce and replies counted;
+//! anything else acknowledged and ignored. Verification happens before,
+//! in `inbox`.
 
 use std::sync::Arc;
 
-use activitypub_federation::axum::inbox::{receive_activity, ActivityData};
-use activitypub_federation::config::{Data, FederationConfig};
-use activitypub_federation::error::Error as ApError;
+use activitypub_federation::config::Data;
 use activitypub_federation::fetch::object_id::ObjectId;
 use activitypub_federation::traits::Activity;
-use axum::body::{Body, Bytes};
-use axum::extract::FromRequest;
-use axum::http::{HeaderMap, Method, Uri};
 use chrono::Utc;
 use serde::{Deserialize, Deserializer};
 use serde_json::Value;
 use url::Url;
 
-use super::activity;
-use super::error::InboxError;
-use super::remote::RemoteActor;
-use super::signature::{self, Rejected};
-use super::Federation;
+use super::{host_of, id_of, InboxError, Outcome};
+use crate::federation::remote::RemoteActor;
+use crate::federation::signature::Rejected;
+use crate::federation::{activity, Federation};
 use crate::store::FollowerRow;
-
-/// Bodies above this are refused with 413 (Mastodon's own limit is 1 MiB;
-/// an activity is a few KiB).
-pub const MAX_BODY_BYTES: usize = 256 * 1024;
-/// Remote fetches one inbox POST may cause (the actor, a key document, one
-/// redirect each).
-const FETCHES_PER_ACTIVITY: u32 = 6;
-
-/// What happened to an accepted activity (for logs).
-#[derive(Debug, PartialEq, Eq)]
-pub enum Outcome {
-    Followed,
-    Unfollowed,
-    Counted,
-    Ignored,
-}
-
-/// The inboxes' shared state: our federation and the crate's configuration
-/// around it (built on first use, with our client, never its own).
-pub struct Inbox {
-    fed: Arc<Federation>,
-    ap: tokio::sync::OnceCell<FederationConfig<Arc<Federation>>>,
-}
-
-impl Inbox {
-    pub fn new(fed: Arc<Federation>) -> Inbox {
-        Inbox {
-            fed,
-            ap: tokio::sync::OnceCell::new(),
-        }
-    }
-
-    pub fn federation(&self) -> &Arc<Federation> {
-        &self.fed
-    }
-
-    async fn ap(&self) -> Result<&FederationConfig<Arc<Federation>>, InboxError> {
-        self.ap
-            .get_or_try_init(|| async {
-                FederationConfig::builder()
-                    .domain(super::actor::acct_host(&self.fed.config))
-                    .app_data(Arc::clone(&self.fed))
-                    .client(self.fed.client.clone())
-                    // Plain http, explicit ports and private peers are for
-                    // tests and closed networks, the same switch as ingest.
-                    .debug(self.fed.config.fetch.allow_private_addresses)
-                    .http_fetch_limit(FETCHES_PER_ACTIVITY)
-                    .build()
-                    .await
-                    .map_err(|e| InboxError::Setup(e.to_string()))
-            })
-            .await
-    }
-
-    /// One inbox POST, as it came.
-    pub async fn receive(
-        &self,
-        method: Method,
-        uri: Uri,
-        headers: &HeaderMap,
-        body: Bytes,
-    ) -> Result<(), InboxError> {
-        let fed = &self.fed;
-        let doc: Value =
-            serde_json::from_slice(&body).map_err(|e| InboxError::BadRequest(e.to_string()))?;
-        let lookup = |name: &str| {
-            let values: Vec<&str> = headers
-                .get_all(name)
-                .iter()
-                .filter_map(|v| v.to_str().ok())
-                .collect();
-            (!values.is_empty()).then(|| values.join(", "))
-        };
-        let target = uri.path_and_query().map_or(uri.path(), |p| p.as_str());
-        signature::check(method.as_str(), target, &lookup, &body, Utc::now())?;
-        // A signature made for another server must not be replayable here:
-        // the signed Host is ours (a proxy in front must pass Host through
-        // anyway, or no signature would verify).
-        let ours = super::actor::acct_host(&fed.config);
-        if !lookup("host").is_some_and(|h| h.eq_ignore_ascii_case(&ours)) {
-            return Err(Rejected::Malformed(format!("not signed for {ours}")).into());
-        }
-        let actor_id = id_of(doc.get("actor"));
-        let deletes_itself = doc.get("type").and_then(Value::as_str) == Some("Delete")
-            && actor_id.is_some()
-            && id_of(doc.get("object")) == actor_id;
-
-        let data = self.ap().await?.to_request_data();
-        let attempt = |data: Data<Arc<Federation>>| {
-            let req = rebuild(&method, &uri, headers, &body);
-            async move {
-                let activity = ActivityData::from_request(req, &())
-                    .await
-                    .map_err(|_| InboxError::BadRequest("unreadable body".into()))?;
-                receive_activity::<Incoming, RemoteActor, Arc<Federation>>(activity, &data).await
-            }
-        };
-        let result = match attempt(data.reset_request_count()).await {
-            // The key may have rotated since we cached it: one fresh look
-            // (stale, not forgotten: if the look fails, the cached key and
-            // inboxes stay for the sender's next attempt).
-            Err(InboxError::Federation(ApError::ActivitySignatureInvalid)) => {
-                if let Some(actor) = &actor_id {
-                    fed.store.fed_expire_remote_actor(actor).await?;
-                }
-                attempt(data.reset_request_count()).await
-            }
-            other => other,
-        };
-        match result {
-            // A deleted account's key is gone (410) unless we cached it;
-            // with nothing cached we never knew it: nothing to remove.
-            Err(InboxError::Federation(ApError::ObjectDeleted(_))) if deletes_itself => Ok(()),
-            other => other,
-        }
-    }
-}
-
-/// The host of the key a request claims to be signed with (`Signature`,
-/// or `Authorization: Signature …`), unverified; `None` when unsigned or
-/// unreadable. One header parsed, for a request already refused.
-pub fn claimed_key_host(headers: &HeaderMap) -> Option<String> {
-    let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
-    let raw = header("signature")
-        .or_else(|| header("authorization").and_then(|a| a.strip_prefix("Signature ")))?;
-    signature::claimed_key_host(raw)
-}
-
-fn rebuild(
-    method: &Method,
-    uri: &Uri,
-    headers: &HeaderMap,
-    body: &Bytes,
-) -> axum::http::Request<Body> {
-    let mut req = axum::http::Request::new(Body::from(body.clone()));
-    *req.method_mut() = method.clone();
-    *req.uri_mut() = uri.clone();
-    *req.headers_mut() = headers.clone();
-    req
-}
 
 /// Any activity, as the crate hands it over: its id and actor checked,
 /// the rest kept as JSON for `dispatch`.
@@ -210,14 +62,21 @@ impl Activity for Incoming {
         &self.actor
     }
 
-    /// The crate has checked the signature and the id's domain; what the
-    /// activity means is decided in `receive`. One check is ours: the key
+    /// The signature and the id's domain are checked (by the crate, or by
+    /// `receive_rfc9421`); what the activity means is decided in
+    /// `receive`. Two checks are ours: the host is not blocked
+    /// (`policy`), and the key
     /// that verified belongs to an actor stored under exactly the id the
     /// activity names. The crate keeps the document it was redirected to
     /// under that document's own id, so an actor reached through any
     /// redirect (which the client already refuses across origins) is not
     /// the actor the activity claims.
     async fn verify(&self, data: &Data<Arc<Federation>>) -> Result<(), InboxError> {
+        if let Some(host) = host_of(&self.actor) {
+            if !crate::federation::policy::allows(data.app_data(), &host) {
+                return Err(InboxError::Forbidden(format!("{host} is blocked")));
+            }
+        }
         let known = data
             .app_data()
             .store
@@ -379,21 +238,4 @@ async fn count(
         .fed_count_interaction(id, kind, actor, object, Utc::now())
         .await?;
     Ok(Outcome::Counted)
-}
-
-/// An id given as a string or as an object with an `id`.
-pub fn id_of(v: Option<&Value>) -> Option<String> {
-    match v? {
-        Value::String(s) => Some(s.clone()),
-        Value::Object(o) => o.get("id").and_then(Value::as_str).map(str::to_string),
-        _ => None,
-    }
-}
-
-pub fn host_of(url: &url::Url) -> Option<String> {
-    let host = url.host_str()?;
-    Some(match url.port() {
-        Some(p) => format!("{host}:{p}"),
-        None => host.to_string(),
-    })
 }
