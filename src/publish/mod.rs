@@ -14,6 +14,7 @@
 
 mod atom;
 mod cache;
+mod html;
 mod json;
 mod model;
 mod rss;
@@ -22,7 +23,7 @@ mod xml;
 
 use std::fmt;
 
-pub use cache::{Feeds, Rendered};
+pub use cache::{Encoded, Feeds, Rendered};
 pub use model::{feed_title, load, Alternate, FeedDoc, FeedItem};
 
 use crate::config::Config;
