@@ -1,6 +1,7 @@
 //! What other servers read about us: actor documents, WebFinger and
 //! NodeInfo. Pure JSON builders; the HTTP layer serves them.
 
+use maud::html;
 use serde_json::{json, Value};
 
 use super::urls::Urls;
@@ -41,7 +42,7 @@ pub fn actor_json(
     let summary = actor
         .summary
         .as_deref()
-        .map(|s| format!("<p>{}</p>", escape(s)))
+        .map(|s| html! { p { (s) } }.into_string())
         .unwrap_or_default();
     let mut fields: Vec<Value> = actor
         .fields
@@ -91,25 +92,15 @@ pub fn actor_json(
 
 /// A profile field value: URLs become links (Mastodon verifies them).
 fn field_value(v: &str) -> String {
-    if v.starts_with("https://") || v.starts_with("http://") {
+    let html = if v.starts_with("https://") || v.starts_with("http://") {
         let shown = v
             .trim_start_matches("https://")
             .trim_start_matches("http://");
-        format!(
-            "<a href=\"{}\" rel=\"me nofollow noopener noreferrer\" target=\"_blank\">{}</a>",
-            escape(v),
-            escape(shown)
-        )
+        html! { a href=(v) rel="me nofollow noopener noreferrer" target="_blank" { (shown) } }
     } else {
-        escape(v)
-    }
-}
-
-pub fn escape(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
+        html! { (v) }
+    };
+    html.into_string()
 }
 
 /// `host` or `host:port` of the public URL, as in `acct:user@host`.

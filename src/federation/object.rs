@@ -5,10 +5,10 @@
 
 use std::collections::BTreeSet;
 
+use maud::html;
 use serde_json::{json, Map, Value};
 use sha2::{Digest, Sha256};
 
-use super::actor::escape;
 use super::urls::{Urls, PUBLIC};
 use crate::config::{ActorConfig, Config, ObjectType};
 use crate::domain::{EntryRole, Lang, Role};
@@ -179,6 +179,9 @@ fn tag_href(urls: &Urls, tag: &str) -> String {
     format!("{}/tags/{}", urls.base(), tag.to_lowercase())
 }
 
+/// A post's HTML in the reader's language, built with maud (which escapes
+/// every value). The ammonia pass after it is what Mastodon keeps anyway,
+/// and its serialization is what the post's content hash was taken over.
 fn content_html(
     config: &Config,
     urls: &Urls,
@@ -190,59 +193,51 @@ fn content_html(
 ) -> String {
     let (by, also) = labels(lang);
     let e = &v.entry;
-    let mut html = format!("<p><strong>{}</strong></p>", escape(&e.title));
-    if let Some(s) = e.summary.as_deref().map(crate::normalize::html_to_text) {
-        if !s.trim().is_empty() {
-            html.push_str(&format!("<p>{}</p>", escape(s.trim())));
-        }
-    }
-    if let Some(url) = &e.url {
-        html.push_str(&format!("<p><a href=\"{0}\">{0}</a></p>", escape(url)));
-    }
-    if let Some(o) = original {
-        let outlet = config
+    let summary = e.summary.as_deref().map(crate::normalize::html_to_text);
+    let summary = summary.as_deref().map(str::trim).filter(|s| !s.is_empty());
+    let outlet = original.map(|o| {
+        let name = config
             .source(&o.entry.source)
             .map_or_else(|| o.entry.source.to_string(), |s| s.name.clone());
-        match &o.entry.url {
-            Some(u) => html.push_str(&format!(
-                "<p>{by} <a href=\"{}\">{}</a></p>",
-                escape(u),
-                escape(&outlet)
-            )),
-            None => html.push_str(&format!("<p>{by} {}</p>", escape(&outlet))),
-        }
-    }
-    let others: Vec<String> = all_langs
+        (name, o.entry.url.as_deref())
+    });
+    let others: Vec<(&Lang, &str)> = all_langs
         .iter()
         .filter(|(l, _)| *l != lang)
-        .filter_map(|(l, o)| {
-            let url = o.entry.url.as_ref()?;
-            Some(format!(
-                "<a href=\"{}\" hreflang=\"{}\" lang=\"{}\">{}</a>",
-                escape(url),
-                l.as_str(),
-                l.as_str(),
-                escape(&crate::publish::lang_name(l))
-            ))
-        })
+        .filter_map(|(l, o)| Some((*l, o.entry.url.as_deref()?)))
         .collect();
-    if !others.is_empty() {
-        html.push_str(&format!("<p>{also}: {}</p>", others.join(" · ")));
-    }
-    if !tags.is_empty() {
-        let links: Vec<String> = tags
-            .iter()
-            .map(|t| {
-                format!(
-                    "<a href=\"{}\" class=\"mention hashtag\" rel=\"tag\">#<span>{}</span></a>",
-                    escape(&tag_href(urls, t)),
-                    escape(t)
-                )
-            })
-            .collect();
-        html.push_str(&format!("<p>{}</p>", links.join(" ")));
-    }
-    sanitize(&html)
+    let html = html! {
+        p { strong { (e.title) } }
+        @if let Some(s) = summary { p { (s) } }
+        @if let Some(url) = &e.url { p { a href=(url) { (url) } } }
+        @if let Some((name, url)) = &outlet {
+            p {
+                (by) " "
+                @match url {
+                    Some(u) => a href=(u) { (name) },
+                    None => (name),
+                }
+            }
+        }
+        @if !others.is_empty() {
+            p {
+                (also) ": "
+                @for (i, (l, url)) in others.iter().enumerate() {
+                    @if i > 0 { " · " }
+                    a href=(url) hreflang=(l) lang=(l) { (crate::publish::lang_name(l)) }
+                }
+            }
+        }
+        @if !tags.is_empty() {
+            p {
+                @for (i, t) in tags.iter().enumerate() {
+                    @if i > 0 { " " }
+                    a href=(tag_href(urls, t)) class="mention hashtag" rel="tag" { "#" span { (t) } }
+                }
+            }
+        }
+    };
+    sanitize(&html.into_string())
 }
 
 /// Only what Mastodon keeps anyway: paragraphs, links, emphasis.

@@ -1,7 +1,9 @@
 //! The feed routes: `/feeds/{lang}.{fmt}`, `/feeds/{lang}/archive/{n}.{fmt}`
 //! and the browser stylesheet. Bytes come rendered and compressed from
-//! `publish::Feeds`; this file only speaks HTTP: conditional GET (ETag and
-//! Last-Modified → 304), `Accept-Encoding` negotiation, caching headers.
+//! `publish::Feeds`; this file only speaks HTTP: the feed or its page for
+//! people by `Accept` (`accept`), conditional GET (ETag and Last-Modified
+//! → 304, each representation with its own ETag), `Accept-Encoding`
+//! negotiation, caching headers.
 
 use std::sync::Arc;
 use std::time::SystemTime;
@@ -92,16 +94,32 @@ async fn serve(feeds: &Feeds, lang: &str, page: Page, ext: &str, headers: &Heade
 }
 
 fn respond(key: &FeedKey, r: &Arc<Rendered>, req: &HeaderMap) -> Response {
+    // The feed, or its page for people for a browser: each with its own
+    // bytes, ETags and type; the same freshness and Last-Modified.
+    let page = super::accept::prefers_html(req);
+    let (bodies, etag_values, etag, content_type) = if page {
+        let html = &r.html;
+        let ct = "text/html; charset=utf-8";
+        (
+            [&html.body, &html.gzip, &html.br],
+            &html.etag_values,
+            &html.etag,
+            ct,
+        )
+    } else {
+        let ct = media_type(key.format, req);
+        ([&r.body, &r.gzip, &r.br], &r.etag_values, &r.etag, ct)
+    };
     // Every header value was made when the page was rendered: the hot path
     // only clones them (reference-counted bytes).
     let encoding = negotiate(req);
-    let (body, etag) = match encoding {
-        Encoding::Br => (r.br.clone(), &r.etag_values[2]),
-        Encoding::Gzip => (r.gzip.clone(), &r.etag_values[1]),
-        Encoding::Identity => (r.body.clone(), &r.etag_values[0]),
+    let i = match encoding {
+        Encoding::Identity => 0,
+        Encoding::Gzip => 1,
+        Encoding::Br => 2,
     };
     let mut h = HeaderMap::with_capacity(8);
-    h.insert(ETAG, etag.clone());
+    h.insert(ETAG, etag_values[i].clone());
     h.insert(LAST_MODIFIED, r.last_modified_value.clone());
     h.insert(
         CACHE_CONTROL,
@@ -112,16 +130,14 @@ fn respond(key: &FeedKey, r: &Arc<Rendered>, req: &HeaderMap) -> Response {
         }),
     );
     h.insert(VARY, HeaderValue::from_static("Accept-Encoding, Accept"));
-    if let Some(link) = &r.link_value {
+    // WebSub discovery (self, hub) is for feed readers.
+    if let (false, Some(link)) = (page, &r.link_value) {
         h.insert(LINK, link.clone());
     }
-    if not_modified(req, r) {
+    if not_modified(req, etag, r) {
         return (StatusCode::NOT_MODIFIED, h).into_response();
     }
-    h.insert(
-        CONTENT_TYPE,
-        HeaderValue::from_static(media_type(key.format, req)),
-    );
+    h.insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
     match encoding {
         Encoding::Br => {
             h.insert(CONTENT_ENCODING, HeaderValue::from_static("br"));
@@ -131,9 +147,13 @@ fn respond(key: &FeedKey, r: &Arc<Rendered>, req: &HeaderMap) -> Response {
         }
         Encoding::Identity => {}
     }
-    (StatusCode::OK, h, body).into_response()
+    (StatusCode::OK, h, bodies[i].clone()).into_response()
 }
 
+/// A client that names `text/html` without preferring it to our feeds
+/// (Miniflux lists it after them) gets RSS and Atom as `application/xml`,
+/// as every such client did before the page existed; a browser shown the
+/// XML that way would apply `feed.xsl`.
 fn media_type(format: Format, req: &HeaderMap) -> &'static str {
     let browser = req
         .get(ACCEPT)
@@ -157,10 +177,11 @@ fn opaque(tag: &str) -> &str {
         .unwrap_or(t)
 }
 
-/// If-None-Match (lists, `*`, weak tags) wins over If-Modified-Since,
+/// If-None-Match (lists, `*`, weak tags) against `etag`, the identity tag
+/// of the representation being answered, wins over If-Modified-Since,
 /// which is only looked at when there is no If-None-Match.
-fn not_modified(req: &HeaderMap, r: &Rendered) -> bool {
-    let ours = opaque(&r.etag);
+fn not_modified(req: &HeaderMap, etag: &str, r: &Rendered) -> bool {
+    let ours = opaque(etag);
     let mut inm = req.get_all(IF_NONE_MATCH).iter().peekable();
     if inm.peek().is_some() {
         return inm

@@ -1,6 +1,7 @@
 //! The HTTP surface. `router(state)` apart from `serve`, so tests can drive
 //! the real routes; errors are turned into statuses here and nowhere else.
 
+mod accept;
 mod admin;
 mod api;
 mod error;

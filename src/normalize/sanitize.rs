@@ -8,6 +8,7 @@
 use std::collections::{HashMap, HashSet};
 
 use ammonia::{Builder, UrlRelative};
+use maud::html;
 use once_cell::sync::Lazy;
 use regex::Regex;
 use url::Url;
@@ -110,21 +111,19 @@ pub fn sanitize_html(html: &str, base: &Url) -> Option<String> {
 }
 
 /// Plain text as HTML: for `type="text"` summaries and JSON `content_text`.
+/// A blank line starts a paragraph, a line break is `<br>`.
 pub fn text_to_html(text: &str) -> String {
-    let escaped = escape(text.trim());
-    escaped
+    let paragraphs = text
+        .trim()
         .split("\n\n")
-        .map(|p| p.trim())
-        .filter(|p| !p.is_empty())
-        .map(|p| format!("<p>{}</p>", p.replace('\n', "<br>")))
-        .collect()
-}
-
-fn escape(text: &str) -> String {
-    text.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
+        .map(str::trim)
+        .filter(|p| !p.is_empty());
+    html! {
+        @for para in paragraphs {
+            p { @for (i, line) in para.split('\n').enumerate() { @if i > 0 { br; } (line) } }
+        }
+    }
+    .into_string()
 }
 
 static BLOCK_END: Lazy<Regex> = Lazy::new(|| {

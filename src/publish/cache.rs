@@ -1,6 +1,6 @@
 //! Rendered once per change, not per request: `Feeds` keeps each feed
-//! page's bytes, pre-compressed with gzip and brotli, with a strong ETag,
-//! until the store's fingerprint moves. The fingerprint is one cheap query,
+//! page's bytes and its page for people (`html`), each pre-compressed with
+//! gzip and brotli, with a strong ETag, until the store's fingerprint moves. The fingerprint is one cheap query,
 //! asked at most once a second, so a change made by another process (the
 //! CLI, a second instance) is seen within a second too.
 
@@ -43,6 +43,22 @@ pub struct Rendered {
     pub etag_values: [HeaderValue; 3],
     pub last_modified_value: HeaderValue,
     pub link_value: Option<HeaderValue>,
+    /// The same page for people (`publish::html`), for a browser that
+    /// prefers HTML. Its ETag hashes its own bytes, so a validator of one
+    /// representation never answers for the other.
+    pub html: Encoded,
+}
+
+/// One representation in each encoding, with its validators.
+#[derive(Debug)]
+pub struct Encoded {
+    pub body: Bytes,
+    pub gzip: Bytes,
+    pub br: Bytes,
+    /// Strong: a hash of the identity bytes, quotes included.
+    pub etag: String,
+    /// The ETag of each encoding: identity, gzip, brotli.
+    pub etag_values: [HeaderValue; 3],
 }
 
 struct Check {
@@ -215,12 +231,13 @@ impl Feeds {
             }
         }
         let body = super::render(config, &doc);
+        let html = super::html::render(config, &doc);
         let this = super::public(config, &super::feed_path(&key.scope, key.page, key.format));
         let mut link = format!("<{this}>; rel=\"self\"");
         if let Some(hub) = &config.websub.hub {
             link.push_str(&format!(", <{hub}>; rel=\"hub\""));
         }
-        let rendered = Arc::new(compress(body, doc.updated, doc.complete, &link));
+        let rendered = Arc::new(compress(body, html, doc.updated, doc.complete, &link));
         if self.inner.generation.load(Ordering::SeqCst) == generation {
             lock(&self.inner.cache).insert(key.clone(), Arc::clone(&rendered));
         }
@@ -244,7 +261,7 @@ fn header(value: &str) -> HeaderValue {
     HeaderValue::from_str(value).unwrap_or_else(|_| HeaderValue::from_static(""))
 }
 
-fn compress(body: Vec<u8>, updated: DateTime<Utc>, complete: bool, link: &str) -> Rendered {
+fn encode(body: Vec<u8>) -> Encoded {
     let digest = Sha256::digest(&body);
     let etag = format!("\"{}\"", hex::encode(&digest[..16]));
     let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
@@ -260,22 +277,40 @@ fn compress(body: Vec<u8>, updated: DateTime<Utc>, complete: bool, link: &str) -
             tracing::warn!("brotli compression failed in memory");
         }
     }
-    let last_modified = DateTime::from_timestamp(updated.timestamp(), 0).unwrap_or(updated);
     let etag_values = [
         header(&etag),
         header(&variant_etag(&etag, "gz")),
         header(&variant_etag(&etag, "br")),
     ];
-    let last_modified_value = header(&httpdate::fmt_http_date(SystemTime::from(last_modified)));
-    Rendered {
-        etag_values,
-        last_modified_value,
-        link_value: HeaderValue::from_str(link).ok(),
+    Encoded {
         body: Bytes::from(body),
         gzip: Bytes::from(gzip),
         br: Bytes::from(br),
         etag,
+        etag_values,
+    }
+}
+
+fn compress(
+    body: Vec<u8>,
+    html: Vec<u8>,
+    updated: DateTime<Utc>,
+    complete: bool,
+    link: &str,
+) -> Rendered {
+    let feed = encode(body);
+    let last_modified = DateTime::from_timestamp(updated.timestamp(), 0).unwrap_or(updated);
+    let last_modified_value = header(&httpdate::fmt_http_date(SystemTime::from(last_modified)));
+    Rendered {
+        etag_values: feed.etag_values,
+        last_modified_value,
+        link_value: HeaderValue::from_str(link).ok(),
+        body: feed.body,
+        gzip: feed.gzip,
+        br: feed.br,
+        etag: feed.etag,
         last_modified,
         complete,
+        html: encode(html),
     }
 }

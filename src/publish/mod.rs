@@ -3,13 +3,18 @@
 //! and `json` write it, `cache` keeps the rendered (and pre-compressed)
 //! bytes until the store's content changes, `websub` pings the hub then.
 //!
-//! The XML is written with quick-xml rather than the `rss` and
-//! `atom_syndication` crates: an entry's own `xml:lang` (the combined feed
-//! mixes languages), RFC 5005's `fh:` elements and the `xml-stylesheet`
-//! processing instruction are not expressible through them.
+//! RSS is written with the `rss` crate (its Dublin Core and Atom
+//! extensions, plain namespaced elements for `fh:` and `media:`, the
+//! `xml-stylesheet` instruction spliced in after its declaration). Atom
+//! stays on quick-xml: `atom_syndication` has no `xml:lang` on an entry,
+//! and the combined feed mixes languages, so each entry must carry its own.
+//! JSON Feed is a `serde_json` map: the format is small, and the crates for
+//! it have no room for our `_wirebridge` extension objects. `html` is the
+//! same page for people, for browsers that ask for HTML.
 
 mod atom;
 mod cache;
+mod html;
 mod json;
 mod model;
 mod rss;
@@ -18,7 +23,7 @@ mod xml;
 
 use std::fmt;
 
-pub use cache::{Feeds, Rendered};
+pub use cache::{Encoded, Feeds, Rendered};
 pub use model::{feed_title, load, Alternate, FeedDoc, FeedItem};
 
 use crate::config::Config;

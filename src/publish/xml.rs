@@ -1,7 +1,7 @@
-//! A small layer over quick-xml's writer for the two XML formats: element
-//! helpers that escape text and attributes, and the removal of characters
-//! XML 1.0 cannot carry (a stray control character in a source's title must
-//! not make a whole feed unreadable).
+//! A small layer over quick-xml's writer for the Atom feed: element helpers
+//! that escape text and attributes, and the removal of characters XML 1.0
+//! cannot carry (a stray control character in a source's title must not
+//! make a whole feed unreadable), which the RSS writer applies too.
 
 use std::borrow::Cow;
 

@@ -1,12 +1,14 @@
 //! The republished feeds, end to end: stories stored and linked, then read
 //! through the real routes by a real HTTP client, by Python's feedparser
-//! and jsonschema, and by headless Chromium.
+//! and jsonschema, and by headless Chromium; browsers and feed readers
+//! told apart by the `Accept` each sends.
 
 mod browser;
 mod consumers;
 mod golden;
 mod history;
 mod http;
+mod negotiation;
 mod websub;
 
 use std::path::Path;

@@ -226,8 +226,11 @@ async fn an_inbox_answering_410_gone_loses_the_followers_behind_it() {
     w.deliver();
     w.add(&versions(6, &["fr"])).await;
     w.plan().await;
+    // The followers go first, then each copy's outcome is written: wait
+    // (bounded) for both. A retried copy would stay pending for minutes.
     for _ in 0..600 {
-        if w.follower_count("wire").await == 0 {
+        let pending = w.store.fed_delivery_counts().await.expect("counts").pending;
+        if w.follower_count("wire").await == 0 && pending == 0 {
             break;
         }
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;

@@ -1,6 +1,7 @@
 //! What a person sees in a browser: headless Chromium (Debian's package,
-//! installed by .ci/run) loads `/` and a feed, and the test reads the DOM
-//! it rendered: languages, stories, Arabic laid out right to left.
+//! installed by .ci/run) loads `/` and a feed (which it is answered with a
+//! page for, by its `Accept`), and the test reads the DOM it rendered:
+//! languages, stories, Arabic laid out right to left.
 
 use std::time::Duration;
 
@@ -9,7 +10,7 @@ use super::{multilingual_story, original, world, World};
 const ACTORS: &str = "[[actors]]\nusername = \"wire\"\ndisplay_name = \"The Wire\"\n\n\
 [[actors]]\nusername = \"wire_ar\"\nlanguages = [\"ar\"]\n";
 
-/// The DOM after Chromium rendered `path` (and applied any stylesheet).
+/// The DOM after Chromium rendered `path`.
 async fn rendered(w: &World, path: &str) -> String {
     let profile = tempfile::tempdir().unwrap();
     let mut cmd = tokio::process::Command::new("chromium");
@@ -96,15 +97,17 @@ async fn the_home_page_shows_languages_handles_and_stories_with_arabic_right_to_
 }
 
 #[tokio::test]
-async fn an_atom_feed_opened_in_a_browser_reads_as_a_page_with_arabic_right_to_left() {
+async fn a_feed_opened_in_a_browser_reads_as_a_page_with_arabic_right_to_left() {
     let w = world("").await;
     multilingual_story(&w, 1).await;
     let dom = rendered(&w, "/feeds/all.atom").await;
     assert!(
         dom.contains("<h1 id=\"feed-title\">The Wire — all languages</h1>"),
-        "the stylesheet was applied: {dom}"
+        "the feed's page, not its XML: {dom}"
     );
-    assert!(dom.contains("Copy this page's address into your feed reader"));
+    assert!(dom.contains("Copy its address into your feed reader"));
+    let address = "value=\"https://wire.example.org/feeds/all.atom\"";
+    assert!(dom.contains(address), "the address to copy: {dom}");
     assert!(
         dom.contains("Estivadores entram em greve, parte 1"),
         "{dom}"
@@ -116,6 +119,11 @@ async fn an_atom_feed_opened_in_a_browser_reads_as_a_page_with_arabic_right_to_l
     assert!(rtl.is_match(&dom), "Arabic entry right to left: {dom}");
     let ltr = regex::Regex::new(r#"<article class="entry" lang="fr" dir="ltr">"#).unwrap();
     assert!(ltr.is_match(&dom), "{dom}");
-    let rss = rendered(&w, "/feeds/ar.rss").await;
-    assert!(rss.contains("dir=\"rtl\""), "the RSS feed too: {rss}");
+    for path in ["/feeds/ar.rss", "/feeds/ar.json"] {
+        let page = rendered(&w, path).await;
+        assert!(
+            page.contains("<article class=\"entry\" lang=\"ar\" dir=\"rtl\">"),
+            "{path} too: {page}"
+        );
+    }
 }

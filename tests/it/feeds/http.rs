@@ -175,15 +175,21 @@ async fn each_format_has_its_media_type_and_the_stylesheet_is_served() {
         assert_eq!(r.status(), 200, "{path}");
         assert_eq!(r.headers()["content-type"], ct, "{path}");
     }
-    // A browser navigating to a feed gets the same bytes as XML, so that it
-    // applies the stylesheet instead of showing plain text.
+    // A browser gets the feed's page (`negotiation.rs`); a reader that
+    // names text/html after the feed types (Miniflux) gets the XML as
+    // application/xml, as before the page existed, and JSON as JSON.
     let browser = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8";
-    let r = w.get("/feeds/en.atom", &[("accept", browser)]).await;
+    for path in ["/feeds/en.atom", "/feeds/en.json"] {
+        let r = w.get(path, &[("accept", browser)]).await;
+        assert_eq!(r.headers()["content-type"], "text/html; charset=utf-8");
+    }
+    let names_html = "application/atom+xml,application/feed+json,text/html";
+    let r = w.get("/feeds/en.atom", &[("accept", names_html)]).await;
     assert_eq!(
         r.headers()["content-type"],
         "application/xml; charset=utf-8"
     );
-    let r = w.get("/feeds/en.json", &[("accept", browser)]).await;
+    let r = w.get("/feeds/en.json", &[("accept", names_html)]).await;
     assert_eq!(
         r.headers()["content-type"],
         "application/feed+json; charset=utf-8"
