@@ -64,7 +64,7 @@ pub fn describe(c: &Config) -> String {
 
     let _ = writeln!(out, "\nSources ({})", c.sources.len());
     let mut table = Table::new();
-    table.load_preset(presets::UTF8_FULL_CONDENSED);
+    table.load_style(presets::UTF8_FULL_CONDENSED);
     table.set_header([
         "id",
         "name",
@@ -89,7 +89,7 @@ pub fn describe(c: &Config) -> String {
 
     let _ = writeln!(out, "\nFediverse accounts ({})", c.actors.len());
     let mut table = Table::new();
-    table.load_preset(presets::UTF8_FULL_CONDENSED);
+    table.load_style(presets::UTF8_FULL_CONDENSED);
     table.set_header([
         "handle",
         "display name",
