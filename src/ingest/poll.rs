@@ -9,7 +9,6 @@ use std::time::{Duration, Instant};
 use chrono::{DateTime, Utc};
 use futures::stream::{FuturesUnordered, StreamExt};
 use rand::rngs::StdRng;
-use rand::SeedableRng;
 use sha2::{Digest, Sha256};
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
@@ -173,7 +172,7 @@ impl Poller {
     /// first time is due within a short, spread-out window.
     pub async fn sync_sources(&self) -> anyhow::Result<()> {
         let now = Utc::now();
-        let mut rng = StdRng::from_entropy();
+        let mut rng = rand::make_rng::<StdRng>();
         let configured: Vec<_> = self
             .config()
             .sources
@@ -291,7 +290,7 @@ impl Poller {
 
     async fn spread_overdue(&self) -> anyhow::Result<()> {
         let now = Utc::now();
-        let mut rng = StdRng::from_entropy();
+        let mut rng = rand::make_rng::<StdRng>();
         for mut state in self.store.source_states().await? {
             let Some(cfg) = self.config().source(&state.id).cloned() else {
                 continue;
@@ -386,7 +385,7 @@ impl Poller {
         };
         let now = Utc::now();
         state.last_attempt_at = Some(now);
-        let mut rng = StdRng::from_entropy();
+        let mut rng = rand::make_rng::<StdRng>();
         let result = match outcome {
             FetchOutcome::NotModified { cache } => {
                 mark_success(&mut state, now);
@@ -580,7 +579,7 @@ impl Poller {
             cfg.poll_every,
             failures,
             self.config().fetch.max_backoff,
-            &mut rand::thread_rng(),
+            &mut rand::rng(),
         );
         (PollOutcome::Failed, 0, 0, Some(message))
     }
