@@ -9,7 +9,7 @@ use std::time::Instant;
 
 use chrono::{Duration, TimeZone, Utc};
 use rand::rngs::StdRng;
-use rand::{Rng, SeedableRng};
+use rand::{RngExt, SeedableRng};
 use wirebridge::config::Config;
 use wirebridge::domain::{Entry, EntryKey, EntryLink, Lang, LangOrigin, LinkRel, Person, SourceId};
 use wirebridge::linker::Linker;
@@ -33,7 +33,7 @@ struct Gen {
 
 impl Gen {
     fn word(&mut self) -> String {
-        let i = self.rng.gen_range(0..self.vocab.len());
+        let i = self.rng.random_range(0..self.vocab.len());
         self.vocab[i].clone()
     }
 
@@ -46,12 +46,12 @@ impl Gen {
             .single()
             .expect("date")
             + Duration::minutes(n as i64 * 20);
-        let name_a = self.names[self.rng.gen_range(0..self.names.len())].clone();
-        let name_b = self.names[self.rng.gen_range(0..self.names.len())].clone();
-        let number = self.rng.gen_range(100..99_999);
+        let name_a = self.names[self.rng.random_range(0..self.names.len())].clone();
+        let name_b = self.names[self.rng.random_range(0..self.names.len())].clone();
+        let number = self.rng.random_range(100..99_999);
         let original_url = format!("https://harborledger.example/news/{n}-{}", self.word());
         let mut out = Vec::new();
-        let versions = self.rng.gen_range(1..=4);
+        let versions = self.rng.random_range(1..=4);
         let make = |source: &str, lang: &str, url: String, gen: &mut Gen, links: Vec<EntryLink>| {
             let body: Vec<String> = (0..60).map(|_| gen.word()).collect();
             Entry {
@@ -159,15 +159,15 @@ async fn run() {
     let mut rng = StdRng::seed_from_u64(42);
     let vocab = (0..8000)
         .map(|_| {
-            (0..rng.gen_range(3..10))
-                .map(|_| rng.gen_range(b'a'..=b'z') as char)
+            (0..rng.random_range(3..10))
+                .map(|_| rng.random_range(b'a'..=b'z') as char)
                 .collect()
         })
         .collect();
     let names = (0..3000)
         .map(|_| {
-            let mut n: String = (0..rng.gen_range(4..9))
-                .map(|_| rng.gen_range(b'a'..=b'z') as char)
+            let mut n: String = (0..rng.random_range(4..9))
+                .map(|_| rng.random_range(b'a'..=b'z') as char)
                 .collect();
             n[..1].make_ascii_uppercase();
             n

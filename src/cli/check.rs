@@ -64,7 +64,7 @@ pub fn describe(c: &Config) -> String {
 
     let _ = writeln!(out, "\nSources ({})", c.sources.len());
     let mut table = Table::new();
-    table.load_preset(presets::UTF8_FULL_CONDENSED);
+    table.load_style(presets::UTF8_FULL_CONDENSED);
     table.set_header([
         "id",
         "name",
@@ -89,7 +89,7 @@ pub fn describe(c: &Config) -> String {
 
     let _ = writeln!(out, "\nFediverse accounts ({})", c.actors.len());
     let mut table = Table::new();
-    table.load_preset(presets::UTF8_FULL_CONDENSED);
+    table.load_style(presets::UTF8_FULL_CONDENSED);
     table.set_header([
         "handle",
         "display name",
@@ -143,7 +143,7 @@ fn translations_from(s: &crate::config::SourceConfig) -> String {
 fn bytes(n: u64) -> String {
     const UNITS: [(u64, &str); 3] = [(1 << 30, "GiB"), (1 << 20, "MiB"), (1 << 10, "KiB")];
     for (size, unit) in UNITS {
-        if n >= size && n % size == 0 {
+        if n >= size && n.is_multiple_of(size) {
             return format!("{} {unit}", n / size);
         }
     }

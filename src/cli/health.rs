@@ -79,7 +79,7 @@ fn progress(count: usize) -> ProgressBar {
 
 fn report_table(reports: &[PollReport]) -> Table {
     let mut table = Table::new();
-    table.load_preset(presets::UTF8_FULL_CONDENSED);
+    table.load_style(presets::UTF8_FULL_CONDENSED);
     table.set_header(["source", "outcome", "new", "updated", "error", "time"]);
     for r in reports {
         table.add_row([
@@ -143,7 +143,7 @@ pub async fn sources(config: Config) -> anyhow::Result<()> {
     let counts: HashMap<SourceId, i64> = store.entry_counts().await?.into_iter().collect();
     let now = chrono::Utc::now();
     let mut table = Table::new();
-    table.load_preset(presets::UTF8_FULL_CONDENSED);
+    table.load_style(presets::UTF8_FULL_CONDENSED);
     table.set_header([
         "id",
         "role",

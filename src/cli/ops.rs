@@ -22,7 +22,7 @@ async fn open(config: &Config) -> anyhow::Result<Store> {
 
 fn table(header: &[&str]) -> Table {
     let mut t = Table::new();
-    t.load_preset(presets::UTF8_FULL_CONDENSED);
+    t.load_style(presets::UTF8_FULL_CONDENSED);
     t.set_header(header);
     t
 }

@@ -39,7 +39,7 @@ pub async fn list(config: Config, lang: Option<&str>, limit: i64) -> anyhow::Res
     let prefs = &config.publisher.languages;
     let now = chrono::Utc::now();
     let mut table = Table::new();
-    table.load_preset(presets::UTF8_FULL_CONDENSED);
+    table.load_style(presets::UTF8_FULL_CONDENSED);
     table.set_header([
         "story",
         "first seen",

@@ -78,7 +78,13 @@ pub(super) fn parse(
 /// Serde's pass: syntax, unknown keys, wrong types and single-value rules,
 /// with the key path tracked by `serde_path_to_error` and the span by toml.
 fn deserialize(text: &str) -> Result<RawConfig, Problem> {
-    serde_path_to_error::deserialize(toml::Deserializer::new(text)).map_err(|e| {
+    // toml 1 reports syntax errors when parsing, before serde runs.
+    let de = toml::Deserializer::parse(text).map_err(|e| Problem {
+        location: e.span().map(|s| Location::of(text, s.start)),
+        key: String::new(),
+        message: e.message().trim().to_string(),
+    })?;
+    serde_path_to_error::deserialize(de).map_err(|e| {
         let mut key = key_path(e.path());
         let inner = e.into_inner();
         let message = inner.message().trim().to_string();

@@ -13,7 +13,6 @@ use anyhow::Context;
 use chrono::{DateTime, Utc};
 use futures::stream::{FuturesUnordered, StreamExt};
 use rand::rngs::StdRng;
-use rand::SeedableRng;
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 use url::Url;
@@ -113,7 +112,7 @@ impl Poller {
     /// first time is due within a short, spread-out window.
     pub async fn sync_sources(&self) -> anyhow::Result<()> {
         let now = Utc::now();
-        let mut rng = StdRng::from_entropy();
+        let mut rng = rand::make_rng::<StdRng>();
         let configured: Vec<_> = self
             .config()
             .sources
@@ -240,7 +239,7 @@ impl Poller {
 
     async fn spread_overdue(&self) -> anyhow::Result<()> {
         let now = Utc::now();
-        let mut rng = StdRng::from_entropy();
+        let mut rng = rand::make_rng::<StdRng>();
         for state in self.store.source_states().await? {
             let Some(cfg) = self.config().source(&state.id).cloned() else {
                 continue;
@@ -376,7 +375,7 @@ impl Poller {
             .context("the fetch limits were closed")?;
         let now = Utc::now();
         state.last_attempt_at = Some(now);
-        let mut rng = StdRng::from_entropy();
+        let mut rng = rand::make_rng::<StdRng>();
         let result = match outcome {
             FetchOutcome::NotModified { cache } => {
                 mark_success(&mut state, now);
@@ -447,7 +446,7 @@ impl Poller {
             cfg.poll_every,
             failures,
             self.config().fetch.max_backoff,
-            &mut rand::thread_rng(),
+            &mut rand::rng(),
         );
         Polled::failed(message)
     }

@@ -6,7 +6,7 @@
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use rand::Rng;
+use rand::{Rng, RngExt};
 
 use crate::net::CacheHints;
 
@@ -53,7 +53,7 @@ pub fn after_failure(
     let exp = failures.saturating_sub(1).min(20);
     let raw = poll_every.saturating_mul(1u32 << exp);
     let capped = raw.min(max_backoff.max(poll_every));
-    let factor = rng.gen_range(0.8..=1.2);
+    let factor = rng.random_range(0.8..=1.2);
     let jittered = capped.mul_f64(factor).min(max_backoff.max(poll_every));
     now + to_chrono(jittered.max(poll_every))
 }
@@ -63,12 +63,12 @@ pub fn after_failure(
 /// not hit every feed in the same second.
 pub fn spread_start(now: DateTime<Utc>, poll_every: Duration, rng: &mut impl Rng) -> DateTime<Utc> {
     let window = (poll_every / 4).min(Duration::from_secs(60));
-    let offset = rng.gen_range(0.0..=1.0);
+    let offset = rng.random_range(0.0..=1.0);
     now + to_chrono(window.mul_f64(offset))
 }
 
 fn jitter(poll_every: Duration, rng: &mut impl Rng) -> Duration {
-    poll_every.mul_f64(rng.gen_range(0.0..=JITTER_FRACTION))
+    poll_every.mul_f64(rng.random_range(0.0..=JITTER_FRACTION))
 }
 
 /// The delay the server asked for, clamped to `MAX_SERVER_DELAY`.

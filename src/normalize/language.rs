@@ -46,45 +46,90 @@ pub fn detect(text: &str) -> Option<Lang> {
     if !info.is_reliable() {
         return None;
     }
-    Lang::parse(iso639_1(info.lang())?).ok()
+    Lang::parse(bcp47(info.lang())).ok()
 }
 
-/// whatlang speaks ISO 639-3; feeds and Mastodon speak the two-letter codes.
-/// Languages without a two-letter code are left undetected.
-fn iso639_1(lang: whatlang::Lang) -> Option<&'static str> {
+/// whatlang names languages by ISO 639-3; BCP 47 wants the ISO 639-1 code
+/// where one exists (and the 639-3 code only where none does). Every
+/// language whatlang 0.18 detects has a 639-1 code. Mandarin (`cmn`) and
+/// Iranian Persian (`pes`) are tagged by their macrolanguages `zh` and
+/// `fa`, the tags feeds and Mastodon's language filter use. The match is
+/// exhaustive so that a language added by a later whatlang fails to compile
+/// here instead of going undetected.
+fn bcp47(lang: whatlang::Lang) -> &'static str {
     use whatlang::Lang as W;
-    Some(match lang {
-        W::Eng => "en",
-        W::Fra => "fr",
-        W::Deu => "de",
-        W::Por => "pt",
-        W::Spa => "es",
-        W::Ita => "it",
-        W::Nld => "nl",
+    match lang {
+        W::Afr => "af",
+        W::Aka => "ak",
+        W::Amh => "am",
         W::Ara => "ar",
-        W::Rus => "ru",
-        W::Ukr => "uk",
-        W::Pol => "pl",
-        W::Tur => "tr",
-        W::Pes => "fa",
-        W::Heb => "he",
-        W::Urd => "ur",
-        W::Hin => "hi",
-        W::Cmn => "zh",
-        W::Jpn => "ja",
-        W::Kor => "ko",
-        W::Swe => "sv",
-        W::Dan => "da",
-        W::Nob => "nb",
-        W::Fin => "fi",
-        W::Ell => "el",
+        W::Aze => "az",
+        W::Bel => "be",
+        W::Ben => "bn",
+        W::Bul => "bg",
+        W::Cat => "ca",
         W::Ces => "cs",
-        W::Ron => "ro",
+        W::Cmn => "zh",
+        W::Cym => "cy",
+        W::Dan => "da",
+        W::Deu => "de",
+        W::Ell => "el",
+        W::Eng => "en",
+        W::Epo => "eo",
+        W::Est => "et",
+        W::Fin => "fi",
+        W::Fra => "fr",
+        W::Guj => "gu",
+        W::Heb => "he",
+        W::Hin => "hi",
+        W::Hrv => "hr",
         W::Hun => "hu",
+        W::Hye => "hy",
         W::Ind => "id",
+        W::Ita => "it",
+        W::Jav => "jv",
+        W::Jpn => "ja",
+        W::Kan => "kn",
+        W::Kat => "ka",
+        W::Khm => "km",
+        W::Kor => "ko",
+        W::Lat => "la",
+        W::Lav => "lv",
+        W::Lit => "lt",
+        W::Mal => "ml",
+        W::Mar => "mr",
+        W::Mkd => "mk",
+        W::Mya => "my",
+        W::Nep => "ne",
+        W::Nld => "nl",
+        W::Nob => "nb",
+        W::Ori => "or",
+        W::Pan => "pa",
+        W::Pes => "fa",
+        W::Pol => "pl",
+        W::Por => "pt",
+        W::Ron => "ro",
+        W::Rus => "ru",
+        W::Sin => "si",
+        W::Slk => "sk",
+        W::Slv => "sl",
+        W::Sna => "sn",
+        W::Spa => "es",
+        W::Srp => "sr",
+        W::Swe => "sv",
+        W::Tam => "ta",
+        W::Tel => "te",
+        W::Tgl => "tl",
+        W::Tha => "th",
+        W::Tuk => "tk",
+        W::Tur => "tr",
+        W::Ukr => "uk",
+        W::Urd => "ur",
+        W::Uzb => "uz",
         W::Vie => "vi",
-        _ => return None,
-    })
+        W::Yid => "yi",
+        W::Zul => "zu",
+    }
 }
 
 #[cfg(test)]
@@ -146,6 +191,32 @@ mod tests {
         assert_eq!(
             resolve(None, None, &lang("en"), "Bom dia"),
             (lang("en"), LangOrigin::Config)
+        );
+    }
+
+    #[test]
+    fn every_language_whatlang_detects_has_a_distinct_valid_tag() {
+        let mut seen = std::collections::HashMap::new();
+        for &w in whatlang::Lang::all() {
+            let tag = bcp47(w);
+            let parsed = Lang::parse(tag).unwrap_or_else(|e| panic!("{w:?} -> {tag}: {e}"));
+            assert_eq!(parsed.primary(), tag, "{w:?} maps to a bare primary tag");
+            if let Some(other) = seen.insert(tag, w) {
+                panic!("{other:?} and {w:?} both map to {tag}");
+            }
+        }
+        assert_eq!(seen.len(), whatlang::Lang::all().len());
+    }
+
+    #[test]
+    fn a_language_outside_the_old_table_is_detected_too() {
+        // Georgian was among the 41 languages whatlang found but we left
+        // tagged with the configured language.
+        let georgian = "დღეს ქალაქის ნავსადგურის მუშებმა გამოაცხადეს გაფიცვა ხელფასების \
+            დაგვიანების გამო, და მათი წარმომადგენლები ამბობენ, რომ მოლაპარაკებები ჩიხში შევიდა.";
+        assert_eq!(
+            resolve(None, None, &lang("en"), georgian),
+            (lang("ka"), LangOrigin::Detected)
         );
     }
 }

@@ -4,6 +4,7 @@
 use chrono::{DateTime, Utc};
 use serde::de::DeserializeOwned;
 use sqlx::any::AnyRow;
+use sqlx::AssertSqlSafe;
 
 use super::{from_millis, get, opt_from_millis, to_millis, Store, StoreError};
 use crate::domain::{Entry, EntryKey, EntryRole, Lang, LangOrigin, SourceId};
@@ -102,7 +103,7 @@ impl StoredEntry {
     }
 }
 
-type ScalarQuery<'q> = sqlx::query::QueryScalar<'q, sqlx::Any, i64, sqlx::any::AnyArguments<'q>>;
+type ScalarQuery<'q> = sqlx::query::QueryScalar<'q, sqlx::Any, i64, sqlx::any::AnyArguments>;
 
 /// Binds `$1`–`$19` of the entry INSERT and UPDATE, which take the same
 /// parameters in the same order.
@@ -231,10 +232,10 @@ impl Store {
         source: &SourceId,
         limit: i64,
     ) -> Result<Vec<StoredEntry>, StoreError> {
-        let rows = sqlx::query(&format!(
+        let rows = sqlx::query(AssertSqlSafe(format!(
             "SELECT {ENTRY_COLUMNS} FROM entries WHERE source_id = $1 \
              ORDER BY COALESCE(published_at, first_seen_at) DESC, id DESC LIMIT $2"
-        ))
+        )))
         .bind(source.as_str())
         .bind(limit)
         .fetch_all(&self.pool)
@@ -247,9 +248,9 @@ impl Store {
         source: &SourceId,
         key: &EntryKey,
     ) -> Result<StoredEntry, StoreError> {
-        let row = sqlx::query(&format!(
+        let row = sqlx::query(AssertSqlSafe(format!(
             "SELECT {ENTRY_COLUMNS} FROM entries WHERE source_id = $1 AND entry_key = $2"
-        ))
+        )))
         .bind(source.as_str())
         .bind(key.as_str())
         .fetch_optional(&self.pool)

@@ -4,6 +4,7 @@
 //! order that RFC 5005 archive pages are cut from.
 
 use chrono::{DateTime, Utc};
+use sqlx::AssertSqlSafe;
 
 use super::stories::StoryRow;
 use super::{from_millis, get, opt_from_millis, to_millis, Store, StoreError};
@@ -65,10 +66,12 @@ impl Store {
 
     /// How many live stories a feed of `lang` has.
     pub async fn feed_story_count(&self, lang: Option<&Lang>) -> Result<i64, StoreError> {
-        let n: i64 = sqlx::query_scalar(&format!("SELECT COUNT(*) FROM stories s WHERE {LIVE}"))
-            .bind(lang_param(lang))
-            .fetch_one(&self.pool)
-            .await?;
+        let n: i64 = sqlx::query_scalar(AssertSqlSafe(format!(
+            "SELECT COUNT(*) FROM stories s WHERE {LIVE}"
+        )))
+        .bind(lang_param(lang))
+        .fetch_one(&self.pool)
+        .await?;
         Ok(n)
     }
 
@@ -81,10 +84,10 @@ impl Store {
         offset: i64,
         limit: i64,
     ) -> Result<Vec<StoryRow>, StoreError> {
-        let rows = sqlx::query(&format!(
+        let rows = sqlx::query(AssertSqlSafe(format!(
             "SELECT s.id, s.first_seen_at, s.updated_at, s.retracted_at FROM stories s \
              WHERE {LIVE} ORDER BY s.first_seen_at ASC, s.id ASC LIMIT $2 OFFSET $3"
-        ))
+        )))
         .bind(lang_param(lang))
         .bind(limit)
         .bind(offset)

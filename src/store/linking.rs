@@ -5,6 +5,7 @@
 //! roles and index keys in bulk.
 
 use chrono::{DateTime, Utc};
+use sqlx::AssertSqlSafe;
 
 use super::entries::{StoredEntry, ENTRY_COLUMNS};
 use super::queue::id_list;
@@ -104,7 +105,7 @@ impl Store {
                  ranked WHERE n <= {per_key}",
                 marks(1, chunk.len())
             );
-            let mut q = sqlx::query_as::<_, (String, i64)>(&sql);
+            let mut q = sqlx::query_as::<_, (String, i64)>(AssertSqlSafe(sql.as_str()));
             for k in chunk {
                 q = q.bind(k.as_str());
             }
@@ -121,7 +122,9 @@ impl Store {
                 "SELECT {ENTRY_COLUMNS} FROM entries WHERE id IN ({}) ORDER BY id",
                 id_list(chunk)
             );
-            let rows = sqlx::query(&sql).fetch_all(&self.pool).await?;
+            let rows = sqlx::query(AssertSqlSafe(sql.as_str()))
+                .fetch_all(&self.pool)
+                .await?;
             for r in &rows {
                 out.push(StoredEntry::from_row(r)?);
             }
@@ -138,7 +141,7 @@ impl Store {
                 "SELECT {ENTRY_COLUMNS} FROM entries WHERE canonical_url IN ({}) ORDER BY id",
                 marks(1, chunk.len())
             );
-            let mut q = sqlx::query(&sql);
+            let mut q = sqlx::query(AssertSqlSafe(sql.as_str()));
             for u in chunk {
                 q = q.bind(u.as_str());
             }
@@ -167,7 +170,10 @@ impl Store {
                  WHERE story_id IN ({}) AND (role IS NULL OR role <> 'duplicate') ORDER BY id",
                 id_list(chunk)
             );
-            for r in &sqlx::query(&sql).fetch_all(&self.pool).await? {
+            for r in &sqlx::query(AssertSqlSafe(sql.as_str()))
+                .fetch_all(&self.pool)
+                .await?
+            {
                 let corrupt = |e: &dyn std::fmt::Display| StoreError::Corrupt(e.to_string());
                 let published = opt_from_millis(get(r, "published_at")?)?;
                 out.push(PrimaryRow {
@@ -221,7 +227,7 @@ impl Store {
                 marks(1, n),
                 marks(n + 1, n)
             );
-            let mut q = sqlx::query_as(&sql);
+            let mut q = sqlx::query_as(AssertSqlSafe(sql.as_str()));
             for u in chunk.iter().chain(chunk) {
                 q = q.bind(u.as_str());
             }
@@ -312,10 +318,10 @@ impl Store {
                 .map(|(id, _)| *id)
                 .collect();
             for chunk in ids.chunks(CHUNK) {
-                sqlx::query(&format!(
+                sqlx::query(AssertSqlSafe(format!(
                     "UPDATE entries SET role = $1 WHERE id IN ({})",
                     id_list(chunk)
-                ))
+                )))
                 .bind(role.as_str())
                 .execute(&mut *tx)
                 .await?;
@@ -323,10 +329,10 @@ impl Store {
         }
         let replaced: Vec<i64> = batch.keys.iter().map(|(id, _)| *id).collect();
         for chunk in replaced.chunks(CHUNK) {
-            sqlx::query(&format!(
+            sqlx::query(AssertSqlSafe(format!(
                 "DELETE FROM entry_keys WHERE entry_id IN ({})",
                 id_list(chunk)
-            ))
+            )))
             .execute(&mut *tx)
             .await?;
         }
@@ -343,7 +349,7 @@ impl Store {
                 "INSERT INTO entry_keys (key, entry_id) VALUES {} ON CONFLICT DO NOTHING",
                 values.join(", ")
             );
-            let mut q = sqlx::query(&sql);
+            let mut q = sqlx::query(AssertSqlSafe(sql.as_str()));
             for (k, id) in chunk {
                 q = q.bind(*k).bind(*id);
             }
@@ -357,12 +363,12 @@ impl Store {
         touched.sort_unstable();
         touched.dedup();
         for chunk in touched.chunks(CHUNK) {
-            sqlx::query(&format!(
+            sqlx::query(AssertSqlSafe(format!(
                 "UPDATE stories SET updated_at = $1, first_seen_at = COALESCE((SELECT \
                  MIN(e.first_seen_at) FROM entries e WHERE e.story_id = stories.id), first_seen_at) \
                  WHERE id IN ({})",
                 id_list(chunk)
-            ))
+            )))
             .bind(now)
             .execute(&mut *tx)
             .await?;

@@ -7,6 +7,7 @@
 //! claimed jobs in one query of its own.
 
 use chrono::{DateTime, Utc};
+use sqlx::AssertSqlSafe;
 
 use super::{to_millis, Backend, Store, StoreError};
 
@@ -129,7 +130,7 @@ impl Store {
                ORDER BY d.next_attempt_at, d.id LIMIT $3{lock}) \
              AND claimed_until < $1 RETURNING id"
         );
-        let mut query = sqlx::query_scalar(&sql)
+        let mut query = sqlx::query_scalar(AssertSqlSafe(sql.as_str()))
             .bind(to_millis(now))
             .bind(to_millis(lease_until))
             .bind(limit);
@@ -151,11 +152,11 @@ impl Store {
         if ids.is_empty() {
             return Ok(());
         }
-        sqlx::query(&format!(
+        sqlx::query(AssertSqlSafe(format!(
             "UPDATE {} SET claimed_until = 0 WHERE id IN ({}) AND status = 'pending'",
             queue.table(),
             id_list(ids)
-        ))
+        )))
         .execute(&self.pool)
         .await?;
         Ok(())
@@ -169,12 +170,12 @@ impl Store {
         finish: &Finish,
         now: DateTime<Utc>,
     ) -> Result<(), StoreError> {
-        sqlx::query(&format!(
+        sqlx::query(AssertSqlSafe(format!(
             "UPDATE {} SET status = $2, attempts = attempts + 1, \
              next_attempt_at = COALESCE($3, next_attempt_at), claimed_until = 0, last_error = $4, \
              finished_at = CASE WHEN $2 = 'pending' THEN NULL ELSE $5 END WHERE id = $1",
             queue.table()
-        ))
+        )))
         .bind(id)
         .bind(finish.status.as_str())
         .bind(finish.retry_at.map(to_millis))

@@ -3,6 +3,7 @@
 
 use chrono::{DateTime, Utc};
 use sqlx::any::AnyRow;
+use sqlx::AssertSqlSafe;
 
 use super::{from_millis, get, opt_from_millis, to_millis, Store, StoreError};
 use crate::domain::SourceId;
@@ -99,16 +100,18 @@ impl Store {
     }
 
     pub async fn source_states(&self) -> Result<Vec<SourceState>, StoreError> {
-        let rows = sqlx::query(&format!("SELECT {SOURCE_COLUMNS} FROM sources ORDER BY id"))
-            .fetch_all(&self.pool)
-            .await?;
+        let rows = sqlx::query(AssertSqlSafe(format!(
+            "SELECT {SOURCE_COLUMNS} FROM sources ORDER BY id"
+        )))
+        .fetch_all(&self.pool)
+        .await?;
         rows.iter().map(SourceState::from_row).collect()
     }
 
     pub async fn source_state(&self, id: &SourceId) -> Result<SourceState, StoreError> {
-        let row = sqlx::query(&format!(
+        let row = sqlx::query(AssertSqlSafe(format!(
             "SELECT {SOURCE_COLUMNS} FROM sources WHERE id = $1"
-        ))
+        )))
         .bind(id.as_str())
         .fetch_optional(&self.pool)
         .await?

@@ -5,6 +5,7 @@
 
 use chrono::{DateTime, Utc};
 use sqlx::any::AnyRow;
+use sqlx::AssertSqlSafe;
 
 use super::entries::{StoredEntry, ENTRY_COLUMNS};
 use super::{from_millis, get, opt_from_millis, to_millis, Store, StoreError};
@@ -53,7 +54,7 @@ impl Store {
             "SELECT {ENTRY_COLUMNS} FROM entries WHERE story_id IN ({}) ORDER BY id",
             placeholders(1, story_ids.len())
         );
-        let mut q = sqlx::query(&sql);
+        let mut q = sqlx::query(AssertSqlSafe(sql.as_str()));
         for id in story_ids {
             q = q.bind(*id);
         }
@@ -65,9 +66,9 @@ impl Store {
     /// carry it). Give the matching form (`normalize::canonical_url`): the
     /// published `url` may be written any way the publisher liked.
     pub async fn entry_by_url(&self, url: &str) -> Result<StoredEntry, StoreError> {
-        let row = sqlx::query(&format!(
+        let row = sqlx::query(AssertSqlSafe(format!(
             "SELECT {ENTRY_COLUMNS} FROM entries WHERE canonical_url = $1 ORDER BY id LIMIT 1"
-        ))
+        )))
         .bind(url)
         .fetch_optional(&self.pool)
         .await?
@@ -94,7 +95,7 @@ impl Store {
              WHERE k.key IN ({}) AND e.story_id IS NOT NULL ORDER BY e.id",
             placeholders(1, keys.len())
         );
-        let mut query = sqlx::query(&sql);
+        let mut query = sqlx::query(AssertSqlSafe(sql.as_str()));
         for key in keys {
             query = query.bind(key);
         }
@@ -144,7 +145,7 @@ impl Store {
              AND (s.first_seen_at < $1 OR (s.first_seen_at = $1 AND s.id < $2)) {lang_filter} \
              ORDER BY s.first_seen_at DESC, s.id DESC LIMIT $3"
         );
-        let rows = sqlx::query(&sql)
+        let rows = sqlx::query(AssertSqlSafe(sql.as_str()))
             .bind(before_ms)
             .bind(before_id)
             .bind(limit)
@@ -201,7 +202,7 @@ impl Store {
              ORDER BY entry_id, href",
             placeholders(1, ids.len())
         );
-        let mut q = sqlx::query_as::<_, (i64, String, String)>(&sql);
+        let mut q = sqlx::query_as::<_, (i64, String, String)>(AssertSqlSafe(sql.as_str()));
         for id in ids {
             q = q.bind(*id);
         }

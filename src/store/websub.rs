@@ -5,6 +5,7 @@
 
 use chrono::{DateTime, Utc};
 use sqlx::any::AnyRow;
+use sqlx::AssertSqlSafe;
 
 use super::{from_millis, get, opt_from_millis, to_millis, Store, StoreError};
 
@@ -98,13 +99,15 @@ impl Store {
 
     pub async fn websub_subscriptions(&self) -> Result<Vec<Subscription>, StoreError> {
         let sql = format!("SELECT {COLUMNS} FROM websub_subscriptions ORDER BY source_id");
-        let rows = sqlx::query(&sql).fetch_all(&self.pool).await?;
+        let rows = sqlx::query(AssertSqlSafe(sql.as_str()))
+            .fetch_all(&self.pool)
+            .await?;
         rows.iter().map(subscription).collect()
     }
 
     pub async fn websub_subscription(&self, id: &str) -> Result<Option<Subscription>, StoreError> {
         let sql = format!("SELECT {COLUMNS} FROM websub_subscriptions WHERE id = $1");
-        let row = sqlx::query(&sql)
+        let row = sqlx::query(AssertSqlSafe(sql.as_str()))
             .bind(id)
             .fetch_optional(&self.pool)
             .await?;
@@ -116,7 +119,7 @@ impl Store {
         source_id: &str,
     ) -> Result<Option<Subscription>, StoreError> {
         let sql = format!("SELECT {COLUMNS} FROM websub_subscriptions WHERE source_id = $1");
-        let row = sqlx::query(&sql)
+        let row = sqlx::query(AssertSqlSafe(sql.as_str()))
             .bind(source_id)
             .fetch_optional(&self.pool)
             .await?;

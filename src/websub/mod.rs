@@ -9,7 +9,7 @@ pub mod delivery;
 pub mod hub;
 pub mod subscriber;
 
-use hmac::{Hmac, Mac};
+use hmac::{Hmac, KeyInit, Mac};
 
 use crate::config::Config;
 
@@ -48,8 +48,8 @@ pub fn signature_ok(secret: &str, header: Option<&str>, body: &[u8]) -> bool {
     }
 }
 
-fn verify<M: Mac + hmac::digest::KeyInit>(key: &[u8], body: &[u8], expected: &[u8]) -> bool {
-    let Ok(mut mac) = <M as Mac>::new_from_slice(key) else {
+fn verify<M: Mac + KeyInit>(key: &[u8], body: &[u8], expected: &[u8]) -> bool {
+    let Ok(mut mac) = <M as KeyInit>::new_from_slice(key) else {
         return false;
     };
     mac.update(body);

@@ -13,7 +13,7 @@ use axum::extract::{Request, State};
 use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
 use axum::response::Response;
 use chrono::{TimeZone, Utc};
-use sqlx::Connection;
+use sqlx::{AssertSqlSafe, Connection};
 use wirebridge::config::Config;
 use wirebridge::domain::{
     Entry, EntryKey, EntryLink, Image, Lang, LangOrigin, LinkRel, Person, SourceId,
@@ -38,7 +38,7 @@ pub async fn postgres_url(test: &str) -> Option<String> {
     let mut conn = sqlx::PgConnection::connect(&base)
         .await
         .expect("connect to WIREBRIDGE_TEST_POSTGRES_URL");
-    sqlx::query(&format!("CREATE DATABASE {name}"))
+    sqlx::query(AssertSqlSafe(format!("CREATE DATABASE {name}")))
         .execute(&mut conn)
         .await
         .expect("create test database");
@@ -57,9 +57,11 @@ pub async fn drop_postgres(url: &str) {
         return;
     };
     if let Ok(mut conn) = sqlx::PgConnection::connect(&base).await {
-        let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-            .execute(&mut conn)
-            .await;
+        let _ = sqlx::query(AssertSqlSafe(format!(
+            "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
+        )))
+        .execute(&mut conn)
+        .await;
     }
 }
 

@@ -2,6 +2,7 @@
 //! outbox, and the planner's view of changed stories and its watermark.
 
 use chrono::{DateTime, Utc};
+use sqlx::AssertSqlSafe;
 
 use super::{insert_activity, ChangedStory, NewActivity, NewPost, PostRow, POST_COLUMNS};
 use crate::store::{from_millis, get, to_millis, Store, StoreError};
@@ -14,7 +15,7 @@ impl Store {
     ) -> Result<Option<PostRow>, StoreError> {
         let sql =
             format!("SELECT {POST_COLUMNS} FROM fed_posts WHERE actor = $1 AND story_id = $2");
-        let row = sqlx::query(&sql)
+        let row = sqlx::query(AssertSqlSafe(sql.as_str()))
             .bind(actor)
             .bind(story_id)
             .fetch_optional(&self.pool)
@@ -64,7 +65,7 @@ impl Store {
             "SELECT {POST_COLUMNS} FROM fed_posts WHERE update_due_at <= $1 AND deleted_at IS NULL \
              ORDER BY update_due_at LIMIT 200"
         );
-        let rows = sqlx::query(&sql)
+        let rows = sqlx::query(AssertSqlSafe(sql.as_str()))
             .bind(to_millis(now))
             .fetch_all(&self.pool)
             .await?;

@@ -2,6 +2,7 @@
 //! PostgreSQL), outcomes, and the receiving hosts' health.
 
 use chrono::{DateTime, Utc};
+use sqlx::AssertSqlSafe;
 
 use super::{DeliveryCounts, DeliveryJob};
 use crate::store::queue::{id_list, QueueTable};
@@ -37,7 +38,9 @@ impl Store {
              WHERE d.id IN ({}) ORDER BY d.id",
             id_list(&ids)
         );
-        let rows = sqlx::query(&sql).fetch_all(&self.pool).await?;
+        let rows = sqlx::query(AssertSqlSafe(sql.as_str()))
+            .fetch_all(&self.pool)
+            .await?;
         rows.iter()
             .map(|r| {
                 Ok(DeliveryJob {

@@ -3,6 +3,7 @@
 //! retried, finished), the same shape as the federation queue.
 
 use chrono::{DateTime, Utc};
+use sqlx::AssertSqlSafe;
 
 use crate::store::queue::{id_list, QueueTable};
 use crate::store::{from_millis, get, opt_from_millis, to_millis, Store, StoreError};
@@ -256,7 +257,9 @@ impl Store {
              ON s.topic = d.topic AND s.callback = d.callback WHERE d.id IN ({}) ORDER BY d.id",
             id_list(&ids)
         );
-        let rows = sqlx::query(&sql).fetch_all(&self.pool).await?;
+        let rows = sqlx::query(AssertSqlSafe(sql.as_str()))
+            .fetch_all(&self.pool)
+            .await?;
         rows.iter()
             .map(|r| {
                 Ok(HubDelivery {

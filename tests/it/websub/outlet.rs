@@ -8,7 +8,7 @@ use std::time::Duration;
 use axum::extract::State;
 use axum::routing::{get, post};
 use axum::Form;
-use hmac::{Hmac, Mac};
+use hmac::{Hmac, KeyInit, Mac};
 use wirebridge::store::Store;
 
 use super::{config, free_port, within, Running};
