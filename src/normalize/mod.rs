@@ -9,6 +9,7 @@
 mod credits;
 mod decode;
 mod extras;
+mod html_scan;
 mod item;
 mod json_extras;
 mod key;
