@@ -2,12 +2,13 @@
 //! Atom/`atom:link`, RSS `<source url>`, JSON Feed `external_url`), and the
 //! "Original article" link found in the content. Every href canonicalized.
 
+use html5ever::tokenizer::Tag;
 use once_cell::sync::Lazy;
 use regex::Regex;
 use url::Url;
 
 use super::extras::RawLink;
-use super::sanitize::to_text;
+use super::html_scan::{attr, fold_spaces, scan, Piece};
 use super::url::resolve_canonical;
 use crate::domain::{EntryLink, Lang, LinkRel};
 
@@ -54,11 +55,6 @@ pub fn push_unique(links: &mut Vec<EntryLink>, link: EntryLink) {
     }
 }
 
-// On sanitized HTML: attributes are double-quoted, `&` is `&amp;`.
-static ANCHOR: Lazy<Regex> = Lazy::new(|| {
-    Regex::new(r#"(?is)<a\s[^>]*?href="([^"]+)"[^>]*>(.*?)</a>"#).expect("static regex")
-});
-
 /// Labels that name the original article, as anchor text or just before it.
 static ORIGINAL_LABEL: Lazy<Regex> = Lazy::new(|| {
     Regex::new(
@@ -76,41 +72,29 @@ static SOURCE_LABEL: Lazy<Regex> = Lazy::new(|| {
     .expect("static regex")
 });
 
+/// Elements that start or end a line of text: a label on an earlier line
+/// is still the last one read, unless text came in between.
+const BLOCKS: &[&str] = &[
+    "p", "div", "li", "ul", "ol", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "figure",
+    "figcaption", "table", "tr", "dd", "dt", "dl", "pre", "hr", "section", "article",
+];
+
 /// The "original article" link in sanitized `html`: an anchor whose text
 /// says so, else an anchor right after such a label or after "Source:".
+/// Read with the HTML tokenizer (`html_scan`), so an anchor inside a
+/// comment or a script is not taken.
 pub fn original_link(html: &str, own_url: Option<&str>) -> Option<EntryLink> {
-    let mut by_text = None;
-    let mut by_label = None;
-    for caps in ANCHOR.captures_iter(html) {
-        let (Some(whole), Some(href), Some(inner)) = (caps.get(0), caps.get(1), caps.get(2)) else {
-            continue;
-        };
-        let href = href.as_str().replace("&amp;", "&");
-        let Some(href) = super::url::canonical_url(&href) else {
-            continue;
-        };
-        if own_url == Some(href.as_str()) {
-            continue;
-        }
-        let text = to_text(inner.as_str());
-        if by_text.is_none() && ORIGINAL_LABEL.is_match(&text) {
-            by_text = Some((href.clone(), text.clone()));
-        }
-        let before = to_text(window_before(html, whole.start()));
-        let last_line = before.lines().last().unwrap_or("");
-        let tail: String = last_line
-            .chars()
-            .rev()
-            .take(48)
-            .collect::<Vec<_>>()
-            .into_iter()
-            .rev()
-            .collect();
-        if by_label.is_none() && (SOURCE_LABEL.is_match(&tail) || ends_with_label(&tail)) {
-            by_label = Some((href, text));
-        }
-    }
-    let (href, text) = by_text.or(by_label)?;
+    let mut finder = Finder {
+        own_url,
+        ..Finder::default()
+    };
+    scan(html, |piece| match piece {
+        Piece::Start(tag) => finder.start(tag),
+        Piece::End(name) => finder.end(name),
+        Piece::Text(text) => finder.text(text),
+    });
+    finder.close();
+    let (href, text) = finder.by_text.or(finder.by_label)?;
     Some(EntryLink {
         rel: LinkRel::Original,
         href,
@@ -119,14 +103,96 @@ pub fn original_link(html: &str, own_url: Option<&str>) -> Option<EntryLink> {
     })
 }
 
-/// The few hundred bytes before `at`: enough for a label, and keeps the
-/// scan linear in the number of anchors.
-fn window_before(html: &str, at: usize) -> &str {
-    let mut from = at.saturating_sub(400);
-    while !html.is_char_boundary(from) {
-        from += 1;
+#[derive(Default)]
+struct Finder<'u> {
+    own_url: Option<&'u str>,
+    /// The text of the line being read, and of the last line that had any.
+    line: String,
+    previous_line: String,
+    /// The anchor being read.
+    open: Option<Anchor>,
+    /// The first anchor whose text names the original, with that text.
+    by_text: Option<(String, String)>,
+    /// The first anchor right after a label, with its text.
+    by_label: Option<(String, String)>,
+}
+
+struct Anchor {
+    /// Canonical.
+    href: String,
+    labelled: bool,
+    text: String,
+}
+
+impl Finder<'_> {
+    fn start(&mut self, tag: &Tag) {
+        match &*tag.name {
+            "a" => {
+                // Anchors do not nest: a new one ends the last.
+                self.close();
+                let href = attr(tag, "href").and_then(super::url::canonical_url);
+                self.open = href
+                    .filter(|h| self.own_url != Some(h.as_str()))
+                    .map(|href| Anchor {
+                        href,
+                        labelled: self.after_label(),
+                        text: String::new(),
+                    });
+            }
+            "br" => self.break_line(),
+            name if BLOCKS.contains(&name) => self.break_line(),
+            _ => {}
+        }
     }
-    &html[from..at]
+
+    fn end(&mut self, name: &str) {
+        match name {
+            "a" => self.close(),
+            "br" => self.break_line(),
+            name if BLOCKS.contains(&name) => self.break_line(),
+            _ => {}
+        }
+    }
+
+    fn text(&mut self, text: &str) {
+        self.line.push_str(text);
+        if let Some(a) = &mut self.open {
+            a.text.push_str(text);
+        }
+    }
+
+    fn break_line(&mut self) {
+        let line = fold_spaces(&self.line);
+        if !line.is_empty() {
+            self.previous_line = line;
+        }
+        self.line.clear();
+    }
+
+    /// Whether the last line read so far ends with a label.
+    fn after_label(&self) -> bool {
+        let current = fold_spaces(&self.line);
+        let line = if current.is_empty() {
+            &self.previous_line
+        } else {
+            &current
+        };
+        // The last few words are enough for a label.
+        let from = line.char_indices().rev().nth(47).map_or(0, |(i, _)| i);
+        let tail = &line[from..];
+        SOURCE_LABEL.is_match(tail) || ends_with_label(tail)
+    }
+
+    fn close(&mut self) {
+        let Some(a) = self.open.take() else { return };
+        let text = fold_spaces(&a.text);
+        if self.by_text.is_none() && ORIGINAL_LABEL.is_match(&text) {
+            self.by_text = Some((a.href.clone(), text.clone()));
+        }
+        if self.by_label.is_none() && a.labelled {
+            self.by_label = Some((a.href, text));
+        }
+    }
 }
 
 fn ends_with_label(tail: &str) -> bool {
@@ -210,5 +276,15 @@ mod tests {
             None
         )
         .is_none());
+    }
+
+    #[test]
+    fn an_anchor_in_a_comment_or_a_script_string_is_not_the_original() {
+        let html = r#"<!-- <p><a href="https://old.example/a">Original article</a></p> -->
+            <script>var s = '<a href="https://js.example/b">Original article</a>';</script>
+            <p>Source: <a href="https://h.example/a?x=1&amp;y=2">Harbor Ledger</a></p>"#;
+        let link = original_link(html, None).expect("found");
+        assert_eq!(link.href, "https://h.example/a?x=1&y=2");
+        assert_eq!(link.title.as_deref(), Some("Harbor Ledger"));
     }
 }

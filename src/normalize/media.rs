@@ -5,8 +5,6 @@
 //! kept when the feed gives one.
 
 use feed_rs::model::{MediaObject, Text};
-use once_cell::sync::Lazy;
-use regex::Regex;
 use url::Url;
 
 use super::extras::ItemExtras;
@@ -99,24 +97,31 @@ fn looks_like_image(url: &str) -> bool {
     IMAGE_EXTENSIONS.iter().any(|ext| path.ends_with(ext))
 }
 
-// On sanitized HTML: URLs already absolute, attributes double-quoted.
-static IMG: Lazy<Regex> = Lazy::new(|| Regex::new(r#"(?is)<img\s[^>]*>"#).expect("static regex"));
-static SRC: Lazy<Regex> = Lazy::new(|| Regex::new(r#"\ssrc="([^"]+)""#).expect("static regex"));
-static ALT: Lazy<Regex> = Lazy::new(|| Regex::new(r#"\salt="([^"]*)""#).expect("static regex"));
-
+/// The first `<img>` with a usable `src` in sanitized content (URLs already
+/// absolute), read with the HTML tokenizer: never one inside a comment or
+/// a script.
 fn first_img(html: &str) -> Option<Image> {
-    let tag = IMG.find(html)?.as_str();
-    let src = SRC.captures(tag)?.get(1)?.as_str().replace("&amp;", "&");
-    let alt = ALT
-        .captures(tag)
-        .and_then(|c| c.get(1))
-        .map(|a| super::sanitize::plain_title(a.as_str()))
-        .filter(|a| !a.is_empty());
-    Some(Image {
-        url: super::url::canonical_url(&src)?,
-        alt,
-        mime: None,
-    })
+    use super::html_scan::{attr, fold_spaces, scan, Piece};
+
+    let mut found = None;
+    scan(html, |piece| {
+        let Piece::Start(tag) = piece else { return };
+        if found.is_some() || &*tag.name != "img" {
+            return;
+        }
+        let Some(url) = attr(tag, "src").and_then(super::url::canonical_url) else {
+            return;
+        };
+        let alt = attr(tag, "alt")
+            .map(fold_spaces)
+            .filter(|a| !a.is_empty());
+        found = Some(Image {
+            url,
+            alt,
+            mime: None,
+        });
+    });
+    found
 }
 
 #[cfg(test)]
@@ -147,5 +152,13 @@ mod tests {
         )
         .expect("an image");
         assert_eq!(image.url, "https://wire.example.org/i/banner.png");
+    }
+
+    #[test]
+    fn an_image_in_a_comment_or_a_script_is_not_the_entrys() {
+        let html = r#"<!-- <img src="https://old.example/a.jpg"> --><script>x = '<img src="https://js.example/b.jpg">';</script><p><img src="https://wire.example.org/c.jpg" alt="Quay &amp; cranes"></p>"#;
+        let image = first_img(html).expect("an image");
+        assert_eq!(image.url, "https://wire.example.org/c.jpg");
+        assert_eq!(image.alt.as_deref(), Some("Quay & cranes"));
     }
 }

@@ -15,6 +15,7 @@
 mod credits;
 mod decode;
 mod extras;
+mod html_scan;
 mod item;
 mod json_extras;
 mod key;

@@ -1,24 +1,16 @@
 //! An article page's `<link rel="alternate" hreflang>` tags: the other
 //! language versions a publisher declares in the page head but not in its
-//! feed. A tag scan rather than a full HTML parse: only `<link>` elements
-//! are read, and they are void elements whose attributes a regex covers.
+//! feed. Read with the HTML tokenizer (`html_scan`), so a `<link>` inside a
+//! comment or a script is not taken.
 
 use ::url::Url;
-use once_cell::sync::Lazy;
-use regex::Regex;
 
+use super::html_scan::{attr, scan, Piece};
 use super::url::resolve_canonical;
 use crate::domain::{EntryLink, Lang, LinkRel};
 
 /// Only the head matters, and it comes first.
 const SCAN_LIMIT: usize = 512 * 1024;
-
-static LINK_TAG: Lazy<Regex> =
-    Lazy::new(|| Regex::new(r"(?is)<link\b[^>]*>").expect("static regex"));
-static ATTR: Lazy<Regex> = Lazy::new(|| {
-    Regex::new(r#"(?is)([a-z][a-z0-9_:-]*)\s*=\s*("([^"]*)"|'([^']*)'|([^\s"'>]+))"#)
-        .expect("static regex")
-});
 
 /// The hreflang alternates declared in `html`, resolved against the page
 /// URL and canonicalized; the page itself and `x-default` left out.
@@ -29,38 +21,26 @@ pub fn page_alternates(html: &str, page: &Url) -> Vec<EntryLink> {
     };
     let own = resolve_canonical(page.as_str(), page);
     let mut out: Vec<EntryLink> = Vec::new();
-    for tag in LINK_TAG.find_iter(head) {
-        let mut rel = None;
-        let mut href = None;
-        let mut hreflang = None;
-        for a in ATTR.captures_iter(tag.as_str()) {
-            let value = a
-                .get(3)
-                .or(a.get(4))
-                .or(a.get(5))
-                .map(|m| decode_entities(m.as_str()));
-            match a[1].to_ascii_lowercase().as_str() {
-                "rel" => rel = value,
-                "href" => href = value,
-                "hreflang" => hreflang = value,
-                _ => {}
-            }
+    scan(head, |piece| {
+        let Piece::Start(tag) = piece else { return };
+        if &*tag.name != "link" {
+            return;
         }
-        let is_alternate = rel.as_deref().is_some_and(|r| {
+        let is_alternate = attr(tag, "rel").is_some_and(|r| {
             r.split_ascii_whitespace()
                 .any(|t| t.eq_ignore_ascii_case("alternate"))
         });
-        let (Some(href), Some(tag)) = (href, hreflang) else {
-            continue;
+        let (Some(href), Some(hreflang)) = (attr(tag, "href"), attr(tag, "hreflang")) else {
+            return;
         };
-        let Ok(lang) = Lang::parse(&tag) else {
-            continue; // x-default and garbage
+        let Ok(lang) = Lang::parse(hreflang) else {
+            return; // x-default and garbage
         };
-        let Some(href) = resolve_canonical(&href, page) else {
-            continue;
+        let Some(href) = resolve_canonical(href, page) else {
+            return;
         };
         if !is_alternate || Some(&href) == own.as_ref() || out.iter().any(|l| l.href == href) {
-            continue;
+            return;
         }
         out.push(EntryLink {
             rel: LinkRel::Alternate,
@@ -68,16 +48,8 @@ pub fn page_alternates(html: &str, page: &Url) -> Vec<EntryLink> {
             hreflang: Some(lang),
             title: None,
         });
-    }
+    });
     out
-}
-
-fn decode_entities(s: &str) -> String {
-    s.replace("&amp;", "&")
-        .replace("&quot;", "\"")
-        .replace("&#39;", "'")
-        .replace("&lt;", "<")
-        .replace("&gt;", ">")
 }
 
 #[cfg(test)]
@@ -117,5 +89,21 @@ mod tests {
                 ),
             ]
         );
+    }
+
+    #[test]
+    fn a_link_in_a_comment_or_a_script_is_not_an_alternate() {
+        let html = r#"<html><head>
+            <!-- <link rel="alternate" hreflang="de" href="/de/alt"> -->
+            <script>document.write('<link rel="alternate" hreflang="es" href="/es/x">');</script>
+            <noscript><link rel="alternate" hreflang="it" href="/it/x"></noscript>
+            <link rel=alternate hreflang=en href="/en/strike?a=1&amp;b=2">
+            </head></html>"#;
+        let page = Url::parse("https://wire.example.org/fr/greve").unwrap();
+        let found: Vec<String> = page_alternates(html, &page)
+            .into_iter()
+            .map(|l| l.href)
+            .collect();
+        assert_eq!(found, ["https://wire.example.org/en/strike?a=1&b=2"]);
     }
 }

@@ -29,7 +29,10 @@ pub use model::{feed_title, load, Alternate, FeedDoc, FeedItem};
 use crate::config::Config;
 use crate::domain::Lang;
 
-/// The stylesheet browsers apply to our RSS and Atom feeds.
+/// The stylesheet a browser applies to our RSS and Atom XML. Browsers that
+/// prefer HTML get `html`'s page instead; it stays for a client shown the
+/// XML, and because every XML feed names it (removing that instruction
+/// would change every feed's bytes).
 pub const FEED_XSL: &str = include_str!("../../assets/feed.xsl");
 /// Where the stylesheet is served, relative to the site root.
 pub const FEED_XSL_PATH: &str = "/feeds/feed.xsl";
