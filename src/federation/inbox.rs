@@ -4,7 +4,9 @@
 //! signature with the actor's key — so the key's owner is the actor. On
 //! top we refuse what the crate lets through: a signature that does not
 //! cover `(request-target)`, `host`, `digest` and a date, a Date outside our
-//! window, and a signature made for another server. Then each activity id
+//! window, and a signature made for another server (`intake::admit`, pure,
+//! before any fetch; `intake::classify` reads what the activity asks for,
+//! and the fuzz target `inbox` drives both). Then each activity id
 //! is processed once: Follow → follower + Accept through the durable
 //! queue; Undo Follow, Block, actor Delete → follower removed; Like,
 //! Announce and replies counted; anything else acknowledged and ignored.
@@ -25,6 +27,7 @@ use serde_json::Value;
 use url::Url;
 
 use super::activity;
+use super::intake::{self, Intent};
 use super::remote::RemoteActor;
 use super::signature::{self, Rejected};
 use super::Federation;
@@ -121,8 +124,6 @@ impl Inbox {
         body: Bytes,
     ) -> Result<(), InboxError> {
         let fed = &self.fed;
-        let doc: Value =
-            serde_json::from_slice(&body).map_err(|e| InboxError::BadRequest(e.to_string()))?;
         let lookup = |name: &str| {
             let values: Vec<&str> = headers
                 .get_all(name)
@@ -132,18 +133,12 @@ impl Inbox {
             (!values.is_empty()).then(|| values.join(", "))
         };
         let target = uri.path_and_query().map_or(uri.path(), |p| p.as_str());
-        signature::check(method.as_str(), target, &lookup, &body, Utc::now())?;
-        // A signature made for another server must not be replayable here:
-        // the signed Host is ours (a proxy in front must pass Host through
-        // anyway, or no signature would verify).
         let ours = super::actor::acct_host(&fed.config);
-        if !lookup("host").is_some_and(|h| h.eq_ignore_ascii_case(&ours)) {
-            return Err(Rejected::Malformed(format!("not signed for {ours}")).into());
-        }
-        let actor_id = id_of(doc.get("actor"));
-        let deletes_itself = doc.get("type").and_then(Value::as_str) == Some("Delete")
-            && actor_id.is_some()
-            && id_of(doc.get("object")) == actor_id;
+        let admitted = intake::admit(method.as_str(), target, &lookup, &body, Utc::now(), &ours)?;
+        let actor_id = admitted.actor;
+        let deletes_itself = actor_id
+            .as_deref()
+            .is_some_and(|a| intake::classify(&admitted.doc, a) == Intent::DeleteActor);
 
         let data = self.ap().await?.to_request_data();
         let attempt = |data: Data<Arc<Federation>>| {
@@ -272,21 +267,7 @@ impl Activity for Incoming {
             tracing::debug!(activity = id, "already processed");
             return Ok(());
         }
-        let kind = self
-            .doc
-            .get("type")
-            .and_then(Value::as_str)
-            .unwrap_or_default();
-        let object_id = id_of(self.doc.get("object"));
-        match dispatch(
-            data,
-            &self.doc,
-            kind,
-            self.actor.as_str(),
-            object_id.as_deref(),
-        )
-        .await
-        {
+        match dispatch(data, &self.doc, self.actor.as_str()).await {
             Ok(outcome) => {
                 tracing::debug!(activity = id, ?outcome, "inbox activity");
                 Ok(())
@@ -304,9 +285,7 @@ impl Activity for Incoming {
 async fn dispatch(
     data: &Data<Arc<Federation>>,
     doc: &Value,
-    kind: &str,
     actor_id: &str,
-    object_id: Option<&str>,
 ) -> Result<Outcome, InboxError> {
     let fed = data.app_data();
     let now = Utc::now();
@@ -314,9 +293,9 @@ async fn dispatch(
         id.and_then(|i| fed.urls.username_of(i))
             .and_then(|n| fed.actor(n))
     };
-    match kind {
-        "Follow" => {
-            let Some(actor) = ours(object_id) else {
+    match intake::classify(doc, actor_id) {
+        Intent::Follow { object } => {
+            let Some(actor) = ours(object.as_deref()) else {
                 return Ok(Outcome::Ignored);
             };
             // Fetched and cached a moment ago to verify the signature.
@@ -345,43 +324,26 @@ async fn dispatch(
             tracing::info!(actor = %actor.username, follower = actor_id, "new follower");
             Ok(Outcome::Followed)
         }
-        "Undo" => {
-            let inner = doc.get("object");
-            let inner_type = inner.and_then(|o| o.get("type")).and_then(Value::as_str);
-            if inner_type.is_some() && inner_type != Some("Follow") {
-                return Ok(Outcome::Ignored);
-            }
-            // An Undo naming only the Follow's id: remove from every actor.
-            let target = inner.and_then(|o| id_of(o.get("object")));
+        // An Undo naming only the Follow's id: remove from every actor.
+        Intent::Unfollow { target } => {
             let actor = ours(target.as_deref()).map(|a| a.username.as_str());
             unfollow(fed, actor, actor_id).await
         }
-        "Block" => {
-            let actor = ours(object_id).map(|a| a.username.as_str());
-            match actor {
-                Some(a) => unfollow(fed, Some(a), actor_id).await,
-                None => Ok(Outcome::Ignored),
-            }
-        }
-        "Delete" if object_id == Some(actor_id) => {
+        Intent::Block { object } => match ours(object.as_deref()) {
+            Some(a) => unfollow(fed, Some(&a.username), actor_id).await,
+            None => Ok(Outcome::Ignored),
+        },
+        Intent::DeleteActor => {
             fed.store.fed_forget_remote_actor(actor_id).await?;
             unfollow(fed, None, actor_id).await
         }
-        "Like" | "Announce" => match object_id.filter(|o| fed.urls.object_of(o).is_some()) {
-            Some(object) => count(fed, doc, kind, actor_id, object).await,
-            None => Ok(Outcome::Ignored),
-        },
-        "Create" => {
-            let reply_to = doc
-                .get("object")
-                .and_then(|o| id_of(o.get("inReplyTo")))
-                .filter(|o| fed.urls.object_of(o).is_some());
-            match reply_to {
-                Some(object) => count(fed, doc, "Reply", actor_id, &object).await,
-                None => Ok(Outcome::Ignored),
-            }
+        Intent::Interaction { kind, object } if fed.urls.object_of(&object).is_some() => {
+            count(fed, doc, kind, actor_id, &object).await
         }
-        _ => Ok(Outcome::Ignored),
+        Intent::Reply { in_reply_to } if fed.urls.object_of(&in_reply_to).is_some() => {
+            count(fed, doc, "Reply", actor_id, &in_reply_to).await
+        }
+        Intent::Interaction { .. } | Intent::Reply { .. } | Intent::Ignored => Ok(Outcome::Ignored),
     }
 }
 

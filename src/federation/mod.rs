@@ -15,6 +15,7 @@ pub mod actor;
 pub mod client;
 pub mod delivery;
 pub mod inbox;
+pub mod intake;
 pub mod keys;
 pub mod object;
 pub mod planner;
