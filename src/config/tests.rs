@@ -53,7 +53,14 @@ fn a_good_file_gets_defaults_for_what_it_leaves_out() {
     assert_eq!(c.fetch.max_per_host, 2);
     assert_eq!(c.actors[0].languages, c.publisher.languages);
     assert_eq!(c.handle(&c.actors[0]), "@wire@wire.example.org");
-    assert!(c.user_agent().starts_with("wirebridge/"));
+    // Who we are and where to reach the operator: the public URL.
+    assert_eq!(
+        c.user_agent(),
+        format!(
+            "wirebridge/{} (+https://wire.example.org/)",
+            env!("CARGO_PKG_VERSION")
+        )
+    );
 }
 
 #[test]

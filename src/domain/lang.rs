@@ -167,3 +167,83 @@ mod tests {
         assert!(!Lang::parse("ku-Latn").unwrap().is_rtl());
     }
 }
+
+#[cfg(test)]
+mod laws {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// `language[-script][-region]` in any casing, `-` or `_`.
+    fn simple_tag() -> impl Strategy<Value = String> {
+        (
+            "[a-zA-Z]{2,3}",
+            prop::option::of("[a-zA-Z]{4}"),
+            prop::option::of(prop_oneof!["[a-zA-Z]{2}", "[0-9]{3}"]),
+            prop::sample::select(vec!["-", "_"]),
+        )
+            .prop_map(|(lang, script, region, sep)| {
+                let mut tag = lang;
+                for sub in [script, region].into_iter().flatten() {
+                    tag.push_str(sep);
+                    tag.push_str(&sub);
+                }
+                tag
+            })
+    }
+
+    /// The above plus variants, extensions and private use.
+    fn any_tag() -> impl Strategy<Value = String> {
+        (
+            simple_tag(),
+            prop::collection::vec(
+                prop_oneof![
+                    "[a-zA-Z0-9]{5,8}",
+                    "[0-9][a-zA-Z0-9]{3}",
+                    "[a-wyzA-WYZ]-[a-zA-Z0-9]{2,8}",
+                    "[xX]-[a-zA-Z0-9]{1,8}",
+                ],
+                0..3,
+            ),
+        )
+            .prop_map(|(tag, more)| {
+                std::iter::once(tag)
+                    .chain(more)
+                    .collect::<Vec<_>>()
+                    .join("-")
+            })
+    }
+
+    proptest! {
+        /// Every subtag survives (nothing dropped, only recased), and the
+        /// canonical form is a fixed point through text and JSON.
+        #[test]
+        fn a_tag_survives_a_round_trip(raw in any_tag()) {
+            // Duplicate variants or singletons are invalid BCP 47.
+            let parsed = Lang::parse(&raw);
+            prop_assume!(parsed.is_ok());
+            let lang = parsed.expect("assumed");
+            prop_assert!(lang.as_str().eq_ignore_ascii_case(&raw.replace('_', "-")), "{} → {}", raw, lang);
+            prop_assert_eq!(&Lang::parse(lang.as_str()).expect("canonical parses"), &lang);
+            prop_assert_eq!(&lang.to_string().parse::<Lang>().expect("display parses"), &lang);
+            let json = serde_json::to_string(&lang).expect("serializes");
+            prop_assert_eq!(&serde_json::from_str::<Lang>(&json).expect("deserializes"), &lang);
+        }
+
+        /// A plain `language-Script-REGION` always parses, in canonical
+        /// casing, with its region kept.
+        #[test]
+        fn a_plain_tag_always_parses_in_canonical_casing(raw in simple_tag()) {
+            let lang = Lang::parse(&raw).expect("a well-formed tag");
+            let subtags: Vec<&str> = lang.as_str().split('-').collect();
+            prop_assert_eq!(subtags[0], subtags[0].to_ascii_lowercase());
+            for sub in &subtags[1..] {
+                match sub.len() {
+                    4 => prop_assert!(sub[..1].chars().all(|c| c.is_ascii_uppercase())
+                        && sub[1..] == sub[1..].to_ascii_lowercase(), "{}", lang),
+                    _ => prop_assert_eq!(*sub, sub.to_ascii_uppercase()),
+                }
+            }
+            prop_assert_eq!(subtags.len(), raw.split(['-', '_']).count());
+        }
+    }
+}

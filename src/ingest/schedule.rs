@@ -106,13 +106,25 @@ mod tests {
     }
 
     #[test]
-    fn a_success_waits_the_interval_plus_at_most_ten_percent() {
+    fn a_success_waits_the_interval_plus_at_most_ten_percent_spread_over_that_range() {
         let now = Utc::now();
-        for _ in 0..100 {
-            let next = after_success(now, 15 * MIN, &CacheHints::default(), &mut rng());
-            let s = secs_after(now, next);
-            assert!((900..=990).contains(&s), "{s}");
-        }
+        // One generator for all draws: a fresh one each time would draw
+        // the same sample a hundred times and could not see the spread.
+        let mut r = rng();
+        let waits: Vec<i64> = (0..100)
+            .map(|_| {
+                secs_after(
+                    now,
+                    after_success(now, 15 * MIN, &CacheHints::default(), &mut r),
+                )
+            })
+            .collect();
+        assert!(waits.iter().all(|s| (900..=990).contains(s)), "{waits:?}");
+        // Feeds configured alike drift apart: the draws cover the range.
+        let distinct: std::collections::HashSet<_> = waits.iter().collect();
+        assert!(distinct.len() > 30, "not spread: {waits:?}");
+        let (low, high) = (waits.iter().min(), waits.iter().max());
+        assert!(low < Some(&915) && high > Some(&975), "{low:?}..{high:?}");
     }
 
     #[test]

@@ -39,6 +39,10 @@ use extras::{FeedExtras, ItemExtras};
 pub use self::url::{canonical_url, published_url, resolve_canonical};
 pub use language::detect as detect_language;
 pub use page::page_alternates;
+/// The lenient repair pass on its own (`parse_feed` runs it only after a
+/// strict read failed): for the fuzzer and property tests, which check
+/// that it never breaks a document that read.
+pub use repair::repair as repair_leniently;
 pub use sanitize::to_text as html_to_text;
 
 /// What `parse_feed` needs to know about the source.

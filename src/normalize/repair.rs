@@ -89,3 +89,119 @@ mod tests {
         assert_eq!(repair("<t>Fish &amp; Chips</t>\n"), None);
     }
 }
+
+#[cfg(test)]
+mod laws {
+    use super::*;
+    use crate::domain::{Lang, SourceId};
+    use crate::normalize::{extras::read_xml, parse_feed, FeedContext};
+    use proptest::prelude::*;
+
+    /// Text as real headlines carry it: several scripts, bare `&`, real
+    /// references, control characters, quotes and `>` — but no `<` and no
+    /// undefined entity, so a lenient reader can always make sense of it.
+    fn headline() -> impl Strategy<Value = String> {
+        let token = prop::sample::select(vec![
+            "Новости",
+            " & ",
+            "&",
+            "мир",
+            "Ελλάδα",
+            "عالم",
+            "世界",
+            "Fish",
+            "&amp;",
+            "&#233;",
+            "&#x1F600;",
+            "&lt;",
+            "\u{1}",
+            "\u{b}",
+            "\u{1f}",
+            "\t",
+            "\n",
+            ">",
+            "\"",
+            "'",
+            " ",
+            "&&",
+            "&#",
+            "&;",
+            "R&D",
+            "a&b=c",
+        ]);
+        prop::collection::vec(token, 1..12).prop_map(|t| t.concat())
+    }
+
+    fn rss(titles: &[String]) -> String {
+        let items: String = titles
+            .iter()
+            .enumerate()
+            .map(|(i, t)| format!("<item><guid>g{i}</guid><title>{t}</title></item>"))
+            .collect();
+        format!("<rss version=\"2.0\"><channel><title>T</title>{items}</channel></rss>")
+    }
+
+    fn read(doc: &str) -> Result<usize, String> {
+        let source = SourceId::parse("laws").expect("static id");
+        let lang = Lang::parse("en").expect("static tag");
+        let base = ::url::Url::parse("https://wire.example.org/feed").expect("static URL");
+        let ctx = FeedContext {
+            source: &source,
+            fallback_language: &lang,
+            base_url: &base,
+            content_type: None,
+        };
+        parse_feed(doc.as_bytes(), &ctx)
+            .map(|f| f.entries.len())
+            .map_err(|e| e.to_string())
+    }
+
+    proptest! {
+        /// What it gives back has nothing left to repair: no control
+        /// character, no `&` that does not start a reference.
+        #[test]
+        fn repair_is_complete_and_idempotent(text in prop_oneof![headline(), any::<String>()]) {
+            if let Some(fixed) = repair(&text) {
+                prop_assert!(!fixed.chars().any(is_forbidden_control));
+                prop_assert_eq!(repair(&fixed), None);
+            }
+        }
+
+        /// A feed broken only by bare `&` and control characters reads,
+        /// every item kept.
+        #[test]
+        fn a_feed_broken_by_bare_ampersands_and_controls_reads_after_repair(
+            titles in prop::collection::vec(headline(), 1..4)
+        ) {
+            prop_assert_eq!(read(&rss(&titles)), Ok(titles.len()));
+        }
+
+        /// Repair never breaks a document that read: `&` inside CDATA and
+        /// comments is legal there, and escaping it keeps the document
+        /// well formed (the strict reader and the whole pipeline agree).
+        #[test]
+        fn repair_never_makes_a_readable_document_unreadable(
+            titles in prop::collection::vec(headline(), 1..4),
+            cdata in prop::bool::ANY,
+        ) {
+            let wrapped: Vec<String> = titles
+                .iter()
+                .map(|t| {
+                    let t = t.replace(is_forbidden_control, "");
+                    if cdata {
+                        format!("<![CDATA[{}]]><!-- {} -->", t.replace("]]>", ""), t.replace("--", ""))
+                    } else {
+                        t.replace('&', "&amp;")
+                    }
+                })
+                .collect();
+            let doc = rss(&wrapped);
+            prop_assume!(read_xml(&doc).is_ok());
+            if let Some(fixed) = repair(&doc) {
+                prop_assert!(read_xml(&fixed).is_ok(), "{}", fixed);
+                prop_assert_eq!(read(&fixed), Ok(titles.len()));
+            }
+            prop_assert_eq!(read(&doc), Ok(titles.len()));
+        }
+    }
+}

@@ -209,3 +209,109 @@ mod tests {
         assert_eq!(canonical_url("not a url"), None);
     }
 }
+
+#[cfg(test)]
+mod laws {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// URL-shaped text: scheme and host in any case (IDNs, IPs), ports,
+    /// dot segments, repeated and trailing slashes, percent escapes,
+    /// tracking and empty query pairs, fragments.
+    fn url_like() -> impl Strategy<Value = String> {
+        let scheme = prop::sample::select(vec!["http", "https", "HTTPS", "Http", "ftp", ""]);
+        let host = prop::sample::select(vec![
+            "wire.example.org",
+            "WWW.Example.COM",
+            "café.example",
+            "xn--caf-dma.example",
+            "127.0.0.1",
+            "[::1]",
+            "0x7f.1",
+            "",
+        ]);
+        let port = prop::option::of(prop::sample::select(vec![80u16, 443, 8080, 0]));
+        let segment = prop::sample::select(vec![
+            "a",
+            "News",
+            ".",
+            "..",
+            "%2e%2e",
+            "%2F",
+            "",
+            "статья",
+            "a b",
+            "%zz",
+            "x;y",
+            "~u",
+        ]);
+        let pair = prop::sample::select(vec![
+            "id=7",
+            "utm_source=rss",
+            "UTM_Medium=x",
+            "fbclid=1",
+            "",
+            "q=caf%C3%A9+bar",
+            "a=1=2",
+            "=",
+            "page",
+            "wt.mc_id=z",
+        ]);
+        (
+            scheme,
+            host,
+            port,
+            prop::collection::vec(segment, 0..6),
+            prop::option::of(prop::collection::vec(pair, 0..5)),
+            prop::option::of("[a-z#/?]{0,4}"),
+            prop::bool::ANY,
+        )
+            .prop_map(|(scheme, host, port, path, query, fragment, slash)| {
+                let mut s = format!("{scheme}://{host}");
+                if let Some(p) = port {
+                    s.push_str(&format!(":{p}"));
+                }
+                for seg in path {
+                    s.push('/');
+                    s.push_str(seg);
+                }
+                if slash {
+                    s.push('/');
+                }
+                if let Some(q) = query {
+                    s.push('?');
+                    s.push_str(&q.join("&"));
+                }
+                if let Some(f) = fragment {
+                    s.push('#');
+                    s.push_str(&f);
+                }
+                s
+            })
+    }
+
+    proptest! {
+        #[test]
+        fn canonicalisation_is_idempotent(raw in prop_oneof![url_like(), any::<String>()]) {
+            if let Some(c) = canonical_url(&raw) {
+                prop_assert_eq!(canonical_url(&c), Some(c.clone()));
+            }
+            let base = Url::parse("https://wire.example.org/fr/feed.xml").expect("static URL");
+            if let Some(c) = resolve_canonical(&raw, &base) {
+                prop_assert_eq!(canonical_url(&c), Some(c.clone()));
+            }
+        }
+
+        #[test]
+        fn a_canonical_url_keeps_no_fragment_tracking_parameter_or_trailing_slash(raw in url_like()) {
+            if let Some(c) = canonical_url(&raw) {
+                let u = Url::parse(&c).expect("canonical URLs parse");
+                prop_assert!(u.fragment().is_none(), "{}", c);
+                prop_assert!(u.path() == "/" || !u.path().ends_with('/'), "{}", c);
+                for pair in u.query().unwrap_or_default().split('&') {
+                    prop_assert!(pair.is_empty() || !is_tracking(pair), "{}", c);
+                }
+            }
+        }
+    }
+}

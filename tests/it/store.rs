@@ -130,6 +130,14 @@ async fn the_store_story_holds_on_postgres() {
     drop_postgres(&url).await;
 }
 
+/// `WIREBRIDGE_TEST_POSTGRES_URL` set to a server that is not there: the
+/// PostgreSQL tests fail, they do not skip.
+#[tokio::test]
+#[should_panic(expected = "cannot reach PostgreSQL")]
+async fn a_postgres_url_that_cannot_be_reached_fails_the_tests_instead_of_skipping_them() {
+    crate::support::create_database("postgres://postgres@127.0.0.1:1/test").await;
+}
+
 #[tokio::test]
 async fn sqlite_creates_its_file_and_folder_and_runs_in_wal_mode() {
     let dir = tempfile::tempdir().expect("temp dir");

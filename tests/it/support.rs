@@ -28,24 +28,38 @@ pub fn sqlite_url() -> (tempfile::TempDir, String) {
 }
 
 /// A fresh PostgreSQL database, or `None` (and a line saying so) when
-/// `WIREBRIDGE_TEST_POSTGRES_URL` is not set.
+/// `WIREBRIDGE_TEST_POSTGRES_URL` is not set. Set but unreachable is a
+/// failure, never a skip (see `create_database`).
 pub async fn postgres_url(test: &str) -> Option<String> {
     let Ok(base) = std::env::var("WIREBRIDGE_TEST_POSTGRES_URL") else {
         eprintln!("{test}: skipped PostgreSQL (WIREBRIDGE_TEST_POSTGRES_URL is not set)");
         return None;
     };
+    Some(create_database(&base).await)
+}
+
+/// A fresh database on the server at `base`, its URL. Panics when the
+/// server cannot be reached within ten seconds: a URL that is set means
+/// PostgreSQL is expected, and a test that quietly skipped would report
+/// coverage it never had.
+pub async fn create_database(base: &str) -> String {
+    let connect = sqlx::PgConnection::connect(base);
+    let mut conn = match tokio::time::timeout(std::time::Duration::from_secs(10), connect).await {
+        Ok(Ok(conn)) => conn,
+        Ok(Err(e)) => panic!("cannot reach PostgreSQL at WIREBRIDGE_TEST_POSTGRES_URL={base}: {e}"),
+        Err(_) => panic!(
+            "cannot reach PostgreSQL at WIREBRIDGE_TEST_POSTGRES_URL={base}: no answer within 10 s"
+        ),
+    };
     let name = format!("wb_test_{}", hex::encode(rand::random::<[u8; 6]>()));
-    let mut conn = sqlx::PgConnection::connect(&base)
-        .await
-        .expect("connect to WIREBRIDGE_TEST_POSTGRES_URL");
     sqlx::query(AssertSqlSafe(format!("CREATE DATABASE {name}")))
         .execute(&mut conn)
         .await
         .expect("create test database");
     conn.close().await.ok();
-    let mut url = url::Url::parse(&base).expect("postgres url");
+    let mut url = url::Url::parse(base).expect("postgres url");
     url.set_path(&name);
-    Some(url.to_string())
+    url.to_string()
 }
 
 /// Drops a database made by `postgres_url` (best effort).

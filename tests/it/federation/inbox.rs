@@ -356,27 +356,36 @@ async fn hostile_bodies_signed_by_a_real_actor_get_4xx_and_change_nothing() {
     assert_eq!(w.follower_count("wire").await, 1);
 }
 
-#[tokio::test]
-async fn in_production_an_activity_naming_a_private_plain_http_actor_is_refused_without_a_fetch() {
-    use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, Uri};
+/// Our inbox and federation as in production: the world's config with
+/// private addresses refused (and so, in the crate's terms, no plain http,
+/// no explicit ports, no private peers).
+fn production(w: &super::world::World) -> std::sync::Arc<wirebridge::federation::Federation> {
     use std::sync::Arc;
     use wirebridge::config::Config;
-    use wirebridge::federation::Inbox;
 
-    let w = world("").await;
-    // The same server as configured in production: no private addresses
-    // (nor plain http, nor explicit ports, in the crate's terms).
     let toml = w.toml.replace(
         "allow_private_addresses = true",
         "allow_private_addresses = false",
     );
     let cfg = Arc::new(Config::parse(std::path::Path::new("prod.toml"), &toml).expect("config"));
-    let inbox = Inbox::new(
-        wirebridge::app::App::build(cfg, w.store.clone())
-            .expect("services")
-            .federation,
-    );
+    wirebridge::app::App::build(cfg, w.store.clone())
+        .expect("services")
+        .federation
+}
 
+/// The first defence, on its own: `activitypub_federation` in production
+/// mode refuses to look up an actor over plain http (or on an explicit
+/// port, or resolving to a private address) — before any request, so our
+/// guard is never asked. The error says it was the crate's URL check.
+#[tokio::test]
+async fn in_production_the_crate_refuses_an_activity_naming_a_plain_http_actor_without_a_fetch() {
+    use activitypub_federation::error::Error as ApError;
+    use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, Uri};
+    use wirebridge::federation::inbox::InboxError;
+    use wirebridge::federation::Inbox;
+
+    let w = world("").await;
+    let inbox = Inbox::new(production(&w));
     let body = w
         .remote
         .activity("mastodon", "follow", &w.actor_url("wire"));
@@ -399,12 +408,62 @@ async fn in_production_an_activity_naming_a_private_plain_http_actor_is_refused_
         )
         .await
         .expect_err("a loopback actor over http is not a fediverse server");
+    assert!(
+        matches!(
+            refused,
+            InboxError::Federation(ApError::UrlVerificationError(_))
+        ),
+        "the crate's URL check decided, not a failed fetch: {refused:?}"
+    );
     assert_eq!(refused.status(), 401, "{refused}");
     assert!(
         w.remote.fetched().is_empty(),
         "the named actor was never contacted"
     );
     assert_eq!(w.follower_count("wire").await, 0);
+}
+
+/// The second defence, on its own: the client we hand the crate (every
+/// actor and key fetch goes through it) refuses loopback addresses
+/// itself, whether the URL names the address or a host name resolving to
+/// it — so a URL the crate lets through (a name whose DNS answer changed
+/// since the crate looked) still reaches no private server.
+#[tokio::test]
+async fn in_production_the_federation_client_refuses_to_fetch_a_loopback_actor_by_address_or_by_name(
+) {
+    let w = world("").await;
+    let fed = production(&w);
+    let by_name = w.remote.actor_id("mastodon");
+    assert!(by_name.starts_with("http://localhost:"), "{by_name}");
+    let by_address = by_name.replace("localhost", "127.0.0.1");
+    for url in [by_name, by_address] {
+        let err = fed
+            .client
+            .get(&url)
+            .send()
+            .await
+            .expect_err("a loopback server is refused");
+        let chain = format!("{:?}", anyhow::Error::from(err));
+        assert!(
+            chain.contains("refused"),
+            "the address guard decided for {url}: {chain}"
+        );
+    }
+    assert!(
+        w.remote.fetched().is_empty(),
+        "the remote was never contacted"
+    );
+    // Defence in depth, not a lock-out: with private addresses allowed
+    // (tests, closed networks) the same client reaches it.
+    let allowed = w
+        .fed
+        .client
+        .get(w.remote.actor_id("mastodon"))
+        .send()
+        .await
+        .expect("allowed");
+    assert!(allowed.status().is_success(), "{}", allowed.status());
+    assert_eq!(w.remote.fetched().len(), 1);
 }
 
 const ADMIN_TOKEN: &str = "rejections-admin-token";

@@ -184,7 +184,11 @@ async fn a_new_translation_becomes_one_update_after_the_quiet_time() {
 async fn a_retracted_story_is_deleted_everywhere_and_its_object_answers_410() {
     let w = world("").await;
     followed_by_all(&w).await;
-    w.deliver();
+    // Create and Delete are both queued before any delivery starts, and
+    // each inbox turns the Create away once (429, retry in a second): the
+    // Delete is due all that time, and only the ordering rule (an Update
+    // or Delete never overtakes its Create at a host) holds it back.
+    w.remote.refuse_first("Create");
     let story = w.add(&versions(5, &["fr"])).await;
     w.plan().await;
     w.store
@@ -192,11 +196,12 @@ async fn a_retracted_story_is_deleted_everywhere_and_its_object_answers_410() {
         .await
         .expect("retract");
     w.plan().await;
+    w.deliver();
     let got = w
         .remote
         .wait_for("Deletes", |r| of_type(r, "Delete").len() == 2)
         .await;
-    // Per inbox, the Create came before its Delete.
+    // Per inbox: the refused Create, its retry, then the Delete.
     for path in ["/inbox", "/users/tomas/inbox"] {
         let kinds: Vec<&str> = got
             .iter()
@@ -204,7 +209,7 @@ async fn a_retracted_story_is_deleted_everywhere_and_its_object_answers_410() {
             .filter_map(|r| r.body["type"].as_str())
             .filter(|k| *k != "Accept")
             .collect();
-        assert_eq!(kinds, ["Create", "Delete"], "{path}");
+        assert_eq!(kinds, ["Create", "Create", "Delete"], "{path}");
     }
     let del = &of_type(&got, "Delete")[0].body;
     assert_eq!(del["object"]["type"], "Tombstone");

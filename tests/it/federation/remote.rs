@@ -51,6 +51,9 @@ struct Inner {
     /// Status every actor GET gets instead of the document (a server
     /// that would not take our signed fetch).
     fetch_status: Option<u16>,
+    /// An activity type whose first POST at each inbox gets 429 with
+    /// `Retry-After: 1`, and the inboxes that have refused it once.
+    refuse_first: Option<(String, Vec<String>)>,
 }
 
 pub struct Remote {
@@ -237,6 +240,12 @@ impl Remote {
         inner.redirects.insert(name.into(), location.into());
     }
 
+    /// The first `kind` activity each inbox receives is answered 429
+    /// (`Retry-After: 1`): its delivery is retried a second later.
+    pub fn refuse_first(&self, kind: &str) {
+        self.inner.lock().expect("lock").refuse_first = Some((kind.into(), Vec::new()));
+    }
+
     pub fn set_status(&self, status: u16) {
         self.inner.lock().expect("lock").status = Some(status);
     }
@@ -307,12 +316,25 @@ async fn inbox(
     body: Bytes,
 ) -> Response {
     let mut inner = inner.lock().expect("lock");
+    let raw = body.to_vec();
+    let body: Value = serde_json::from_slice(&raw).unwrap_or(Value::Null);
+    let path = uri.path().to_string();
+    let refuse = match &mut inner.refuse_first {
+        Some((kind, refused)) if body["type"] == kind.as_str() && !refused.contains(&path) => {
+            refused.push(path.clone());
+            true
+        }
+        _ => false,
+    };
     inner.received.push(Received {
-        path: uri.path().to_string(),
+        path,
         headers,
-        body: serde_json::from_slice(&body).unwrap_or(Value::Null),
-        raw: body.to_vec(),
+        body,
+        raw,
     });
+    if refuse {
+        return (StatusCode::TOO_MANY_REQUESTS, [("retry-after", "1")]).into_response();
+    }
     StatusCode::from_u16(inner.status.unwrap_or(202))
         .unwrap_or(StatusCode::ACCEPTED)
         .into_response()

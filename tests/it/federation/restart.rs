@@ -1,7 +1,8 @@
 //! The kill -9 story with the real binary: a story fanned out to 24 inboxes
 //! that answer slowly (and some with 429 + Retry-After at first); the
-//! daemon is killed mid fan-out and restarted; every inbox ends with
-//! exactly one Create activity for the story.
+//! daemon is killed mid fan-out and restarted; every inbox ends having
+//! accepted the story's Create exactly once — POSTs counted, not ids, so a
+//! delivery resent after it succeeded is caught.
 
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
@@ -30,8 +31,16 @@ const INBOXES: usize = 24;
 struct Counter {
     /// (inbox, activity type, activity id) of every POST, in order.
     posts: Vec<(usize, String, String)>,
+    /// (inbox, activity type) of every POST answered 202, in order.
+    accepted: Vec<(usize, String)>,
     /// Inboxes that answer 429 to their first request.
     throttled: HashSet<usize>,
+    /// Requests arriving while set are never answered: what is in flight
+    /// when the daemon is killed is known exactly.
+    hold: bool,
+    held: usize,
+    /// Requests being answered (in their 250 ms).
+    answering: usize,
 }
 
 async fn inbox(
@@ -42,16 +51,29 @@ async fn inbox(
     let doc: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
     let kind = doc["type"].as_str().unwrap_or_default().to_string();
     let id = doc["id"].as_str().unwrap_or_default().to_string();
-    let throttle = {
+    let (throttle, hold) = {
         let mut c = c.lock().expect("lock");
-        c.posts.push((n, kind, id));
-        c.throttled.remove(&n)
+        c.posts.push((n, kind.clone(), id));
+        let throttle = c.throttled.remove(&n);
+        let hold = !throttle && c.hold;
+        if hold {
+            c.held += 1;
+        } else if !throttle {
+            c.answering += 1;
+        }
+        (throttle, hold)
     };
     if throttle {
         return (StatusCode::TOO_MANY_REQUESTS, [("retry-after", "1")]).into_response();
     }
+    if hold {
+        std::future::pending::<()>().await;
+    }
     // Slow enough that a kill lands in the middle of the fan-out.
     tokio::time::sleep(Duration::from_millis(250)).await;
+    let mut c = c.lock().expect("lock");
+    c.answering -= 1;
+    c.accepted.push((n, kind));
     StatusCode::ACCEPTED.into_response()
 }
 
@@ -162,15 +184,8 @@ delivery_per_host = 3
 
     let mut first = spawn(&config_path, &dir.path().join("first.log"));
     let started = Instant::now();
-    while counter
-        .lock()
-        .expect("lock")
-        .posts
-        .iter()
-        .filter(|p| p.1 == "Create" && p.0 % 5 != 0)
-        .count()
-        < 3
-    {
+    let accepted = |c: &Mutex<Counter>| c.lock().expect("lock").accepted.len() as i64;
+    while accepted(&counter) < 3 {
         assert!(
             started.elapsed() < Duration::from_secs(60),
             "no Create within 60 s: {}",
@@ -178,16 +193,38 @@ delivery_per_host = 3
         );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
-    // The third slow inbox is still sleeping on its request: the kill lands
-    // with a delivery in flight, received but not yet answered.
+    // From now on requests hang. Kill once the answers already given are
+    // all on record (the daemon saw them and wrote them down) and at
+    // least one request hangs: the kill then lands with deliveries in
+    // flight, and every delivery is either done or was never answered.
+    counter.lock().expect("lock").hold = true;
+    loop {
+        let (answering, held) = {
+            let c = counter.lock().expect("lock");
+            (c.answering, c.held)
+        };
+        let done = store.fed_delivery_counts().await.expect("counts").done;
+        if answering == 0 && held > 0 && done == accepted(&counter) {
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(90),
+            "the fan-out never settled: {answering} answering, {held} held, {done} done of {} accepted",
+            accepted(&counter)
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
     first.kill().expect("SIGKILL");
     first.wait().expect("reaped");
-    let at_kill = creates(&counter).len();
-    let posts_at_kill = counter.lock().expect("lock").posts.len();
+    let (posts_at_kill, accepted_at_kill, held_at_kill) = {
+        let c = counter.lock().expect("lock");
+        (c.posts.len(), c.accepted.len(), c.held)
+    };
     assert!(
-        at_kill < INBOXES,
-        "the kill should land mid fan-out ({at_kill} inboxes served)"
+        accepted_at_kill < INBOXES,
+        "the kill should land mid fan-out ({accepted_at_kill} inboxes served)"
     );
+    counter.lock().expect("lock").hold = false;
 
     let mut second = spawn(&config_path, &dir.path().join("second.log"));
     let restarted = Instant::now();
@@ -212,33 +249,30 @@ delivery_per_host = 3
     let _ = second.wait();
 
     let got = creates(&counter);
-    for n in 0..INBOXES {
-        assert_eq!(
-            got.get(&n).map(HashSet::len),
-            Some(1),
-            "inbox {n}: one Create activity"
-        );
-    }
     let ids: HashSet<&String> = got.values().flatten().collect();
     assert_eq!(
         ids.len(),
         1,
         "one Create for the story, the same everywhere"
     );
+    // Each inbox accepted the Create exactly once: nothing answered
+    // before the kill was sent again after the restart.
+    let (accepted, order): (Vec<(usize, String)>, Vec<usize>) = {
+        let c = counter.lock().expect("lock");
+        (c.accepted.clone(), c.posts.iter().map(|p| p.0).collect())
+    };
+    for n in 0..INBOXES {
+        let times = accepted
+            .iter()
+            .filter(|(i, kind)| *i == n && kind == "Create")
+            .count();
+        assert_eq!(times, 1, "inbox {n} accepted the Create {times} times");
+    }
     let counts = store.fed_delivery_counts().await.expect("counts");
     assert_eq!((counts.pending, counts.done), (0, INBOXES as i64));
-    // Redelivery of the same id (a request in flight at the kill) is
-    // allowed; receivers de-duplicate by id. Say how many there were.
-    let posts: Vec<usize> = counter
-        .lock()
-        .expect("lock")
-        .posts
-        .iter()
-        .map(|p| p.0)
-        .collect();
     eprintln!(
-        "{} POSTs for {INBOXES} inboxes ({} throttled at first); {posts_at_kill} POSTs to {at_kill} inboxes before the kill; order {posts:?}",
-        posts.len(),
+        "{} POSTs for {INBOXES} inboxes ({} throttled at first); before the kill {posts_at_kill} POSTs, {accepted_at_kill} accepted, {held_at_kill} in flight; order {order:?}",
+        order.len(),
         INBOXES.div_ceil(5)
     );
 }

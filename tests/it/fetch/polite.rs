@@ -192,12 +192,30 @@ async fn the_server_is_told_who_we_are_and_what_we_accept() {
         }),
     ))
     .await;
+    // The poller's settings from a file that leaves `user_agent` out: the
+    // default names us and the operator's contact, the public URL.
+    let toml = crate::support::config_toml("sqlite::memory:", &[]).replace(
+        "https://wire.example.org",
+        "https://ops.example.org/contact",
+    );
+    let config =
+        wirebridge::config::Config::parse(std::path::Path::new("ua.toml"), &toml).expect("config");
+    let poller = fetcher(FetchSettings {
+        trusted_addresses: vec![server.addr],
+        ..wirebridge::net::FetchSettings::from_config(&config)
+    });
     fetched(
-        trusting(&server)
+        poller
             .fetch(&server.url("/feed"), &Validators::default())
             .await,
     );
     let (agent, accept) = seen.lock().expect("lock").clone();
-    assert_eq!(agent, "wirebridge/0.1.0 (+https://ops.example.org/contact)");
+    assert_eq!(
+        agent,
+        format!(
+            "wirebridge/{} (+https://ops.example.org/contact)",
+            env!("CARGO_PKG_VERSION")
+        )
+    );
     assert!(accept.starts_with("application/rss+xml"), "{accept}");
 }
