@@ -137,8 +137,18 @@ mod tests {
         assert_eq!(
             got,
             [
-                "<p>", "a & b", "</p>", "<script>", "</script>", "<style>", "</style>", "<title>",
-                "</title>", "<a>", "yes", "</a>"
+                "<p>",
+                "a & b",
+                "</p>",
+                "<script>",
+                "</script>",
+                "<style>",
+                "</style>",
+                "<title>",
+                "</title>",
+                "<a>",
+                "yes",
+                "</a>"
             ]
         );
     }

@@ -75,8 +75,29 @@ static SOURCE_LABEL: Lazy<Regex> = Lazy::new(|| {
 /// Elements that start or end a line of text: a label on an earlier line
 /// is still the last one read, unless text came in between.
 const BLOCKS: &[&str] = &[
-    "p", "div", "li", "ul", "ol", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "figure",
-    "figcaption", "table", "tr", "dd", "dt", "dl", "pre", "hr", "section", "article",
+    "p",
+    "div",
+    "li",
+    "ul",
+    "ol",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "blockquote",
+    "figure",
+    "figcaption",
+    "table",
+    "tr",
+    "dd",
+    "dt",
+    "dl",
+    "pre",
+    "hr",
+    "section",
+    "article",
 ];
 
 /// The "original article" link in sanitized `html`: an anchor whose text

@@ -112,9 +112,7 @@ fn first_img(html: &str) -> Option<Image> {
         let Some(url) = attr(tag, "src").and_then(super::url::canonical_url) else {
             return;
         };
-        let alt = attr(tag, "alt")
-            .map(fold_spaces)
-            .filter(|a| !a.is_empty());
+        let alt = attr(tag, "alt").map(fold_spaces).filter(|a| !a.is_empty());
         found = Some(Image {
             url,
             alt,
