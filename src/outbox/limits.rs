@@ -67,7 +67,8 @@ impl Limits {
     }
 
     /// Hosts the map remembers (for tests of its bound).
-    pub fn tracked_hosts(&self) -> usize {
+    #[cfg(test)]
+    fn tracked_hosts(&self) -> usize {
         self.hosts.lock().unwrap_or_else(|p| p.into_inner()).len()
     }
 }
